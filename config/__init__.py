@@ -1,0 +1,1 @@
+"""Shipped rules presets (installed as the package funnel_config)."""

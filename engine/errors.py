@@ -1,0 +1,45 @@
+"""Errors a user can cause. Front ends print ``str(error)`` as one line and exit 2."""
+
+from __future__ import annotations
+
+
+class FunnelError(Exception):
+    """Base class: a problem with the user's input, files or request, never a bug."""
+
+
+class FieldError(FunnelError):
+    """A contact field was given a value it cannot hold."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.reason = message
+
+
+class ConfigError(FunnelError):
+    """A rules file could not be loaded: names the file, the line and the rule."""
+
+    def __init__(self, path: str, line: int | None, message: str) -> None:
+        where = f"{path}:{line}" if line else path
+        super().__init__(f"{where}: {message}")
+        self.path = path
+        self.line = line
+        self.reason = message
+
+
+class ConditionError(FunnelError):
+    """A rule condition has a syntax or name error (position is 0-based in the text)."""
+
+    def __init__(self, text: str, position: int, message: str) -> None:
+        super().__init__(f"{message} (at column {position + 1} of {text!r})")
+        self.text = text
+        self.position = position
+        self.reason = message
+
+
+class NotFound(FunnelError):
+    """No contact with the requested id."""
+
+
+class StorageError(FunnelError):
+    """The database file cannot be opened or written."""

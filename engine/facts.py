@@ -1,0 +1,154 @@
+"""Facts about a contact that rule conditions can use, beyond its plain fields.
+
+Rules are evaluated in three phases, and each phase may use only what is known
+by then: scoring rules see fields and activity facts; stage rules also see the
+scores; temperature and lead-type rules also see the stage and grade.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date, datetime
+
+from .conditions import Name, Vocabulary
+from .model import ACTIVITY_KINDS, FIELDS, parse_datetime
+
+SECONDS_PER_DAY = 86_400.0
+_LN2 = math.log(2.0)
+
+PHASE_SCORING = "scoring"
+PHASE_STAGE = "stage"
+PHASE_OUTCOME = "outcome"
+
+# name -> what it means, shown in docs and the Scoring tab.
+FACT_HELP = {
+    "bant": "how many of budget, authority, need, timing are yes (0-4)",
+    "bant_known": "how many of budget, authority, need, timing are not unknown (0-4)",
+    "has_contact": "true when the contact has an email or a phone",
+    "age_days": "days since the contact was created",
+    "last_activity_days": "days since the latest activity (none if there is none)",
+    "days_in_stage": "days since the contact entered its current stage",
+    "overdue": "true when the follow-up date is before today",
+    "activities": "total number of activities (counts included)",
+    "count.<kind>": "how many activities of that kind, e.g. count.webinar",
+    "days_since.<kind>": "days since the latest activity of that kind (none if never)",
+    "fit": "the fit sub-score (stage, temperature and lead-type rules only)",
+    "engagement": "the engagement sub-score (stage, temperature and lead-type rules only)",
+    "score": "the total score 0-100 (stage, temperature and lead-type rules only)",
+    "stage": "the stage this contact ends up in (temperature and lead-type rules only)",
+    "grade": "the grade 1-4 (temperature and lead-type rules only)",
+}
+
+
+def _field(name: str) -> Name:
+    return Name(lambda c, f: c.get(name), FIELDS[name].choices)
+
+
+def _fact(name: str, choices: tuple[str, ...] = ()) -> Name:
+    return Name(lambda c, f: f.get(name), choices)
+
+
+def _count(kind: str) -> Name | None:
+    if kind not in ACTIVITY_KINDS:
+        return None
+    return Name(lambda c, f: f["counts"].get(kind, 0))
+
+
+def _days_since(kind: str) -> Name | None:
+    if kind not in ACTIVITY_KINDS:
+        return None
+    return Name(lambda c, f: f["days_since"].get(kind))
+
+
+def vocabulary(phase: str, stage_ids: tuple[str, ...] = ()) -> Vocabulary:
+    names = {name: _field(name) for name in FIELDS}
+    for fact in ("bant", "bant_known", "has_contact", "age_days", "last_activity_days",
+                 "days_in_stage", "overdue", "activities"):
+        names[fact] = _fact(fact)
+    if phase in (PHASE_STAGE, PHASE_OUTCOME):
+        for fact in ("fit", "engagement", "score"):
+            names[fact] = _fact(fact)
+    if phase == PHASE_OUTCOME:
+        names["stage"] = _fact("stage", stage_ids)
+        names["grade"] = _fact("grade")
+    return Vocabulary(names, {"count": _count, "days_since": _days_since})
+
+
+def _days_between(later: datetime, earlier_text: str | None) -> float | None:
+    if not earlier_text:
+        return None
+    try:
+        return (later - parse_datetime(earlier_text)).total_seconds() / SECONDS_PER_DAY
+    except (ValueError, TypeError):
+        return None
+
+
+def gather(contact: dict, now: datetime, half_life_days: float) -> dict:
+    """Compute the facts of one contact in a single pass over its activities.
+
+    Besides the named facts it keeps ``decayed``: per activity kind, the sum of
+    counts weighted by ``0.5 ** (age / half_life)``, which engagement rules use.
+    """
+    counts: dict[str, int] = {}
+    decayed: dict[str, float] = {}
+    days_since: dict[str, float] = {}
+    now_ts = now.timestamp()
+    rate = _LN2 / half_life_days if half_life_days > 0 else 0.0
+    exp = math.exp
+    total = 0
+    newest_age: float | None = None
+    for activity in contact.get("activities") or ():
+        kind = activity["kind"]
+        amount = activity.get("count", 1)
+        age = (now_ts - _timestamp(activity["at"])) / SECONDS_PER_DAY
+        if age < 0:
+            age = 0.0
+        counts[kind] = counts.get(kind, 0) + amount
+        decayed[kind] = decayed.get(kind, 0.0) + amount * exp(-rate * age)
+        previous = days_since.get(kind)
+        if previous is None or age < previous:
+            days_since[kind] = age
+        if newest_age is None or age < newest_age:
+            newest_age = age
+        total += amount
+    bant = 0
+    known = 0
+    for key in ("budget", "authority", "need", "timing"):
+        value = contact.get(key)
+        if value == "yes":
+            bant += 1
+        if value in ("yes", "no"):
+            known += 1
+    follow_up = contact.get("follow_up")
+    return {
+        "counts": counts,
+        "decayed": decayed,
+        "days_since": days_since,
+        "bant": bant,
+        "bant_known": known,
+        "has_contact": bool(contact.get("email") or contact.get("phone")),
+        "age_days": _days_between(now, contact.get("created_at")),
+        "last_activity_days": newest_age,
+        "days_in_stage": _days_between(now, contact.get("stage_since")
+                                       or contact.get("created_at")),
+        "overdue": bool(follow_up) and follow_up < now.date().isoformat(),
+        "activities": total,
+    }
+
+
+_TIMESTAMPS: dict[str, float] = {}
+
+
+def _timestamp(text: str) -> float:
+    """Parse an activity time once; generated and imported data repeat many values."""
+    cached = _TIMESTAMPS.get(text)
+    if cached is None:
+        cached = parse_datetime(text).timestamp()
+        if len(_TIMESTAMPS) > 500_000:
+            _TIMESTAMPS.clear()
+        _TIMESTAMPS[text] = cached
+    return cached
+
+
+def today(now: datetime) -> date:
+    return now.date()

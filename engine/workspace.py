@@ -1,0 +1,441 @@
+"""The workspace: the one API that every front end (TUI, CLI) calls.
+
+It opens a database with a set of rules, lists and filters contacts, previews
+an edit (classify a draft, no write), validates-classifies-persists edits,
+records history, keeps undo/redo, and tells subscribers about every change.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable, Iterable
+
+from .classify import Classification, classify
+from .config import load_rules
+from .errors import FieldError, FunnelError, NotFound
+from .history import entry as history_entry
+from .model import (FIELDS, format_datetime, new_contact, parse_datetime, utc_now,
+                    validate_activity, validate_changes)
+from .query import parse_query, sort_key
+from .rules import Rules
+from .store import ContactStore
+
+Clock = Callable[[], datetime]
+# The keys undo/redo restore: every editable field plus the engine's stage state.
+_RESTORED = tuple(FIELDS) + ("stage", "stage_since", "stage_rules", "activities")
+
+
+@dataclass(frozen=True)
+class ChangeEvent:
+    """What subscribers hear: which contacts changed, how, and by whom."""
+
+    kind: str  # add, edit, move, undo, redo, rules
+    ids: tuple[int, ...]
+    by: str
+
+
+@dataclass(frozen=True)
+class EditResult:
+    contact_id: int
+    changed: dict[str, tuple[Any, Any]]  # field -> (old, new)
+    before: Classification
+    after: Classification
+
+    @property
+    def stage_changed(self) -> bool:
+        return self.before.stage != self.after.stage
+
+
+@dataclass
+class _UndoStep:
+    contact_id: int
+    before: dict[str, Any]
+    after: dict[str, Any]
+    rev: int  # the revision the contact must have for this step to be undone / redone
+    label: str
+
+
+@dataclass
+class Row:
+    id: int
+    contact: dict
+    classification: Classification
+
+
+@dataclass
+class _Subscribers:
+    callbacks: list[Callable[[ChangeEvent], None]] = field(default_factory=list)
+
+    def notify(self, event: ChangeEvent) -> None:
+        for callback in list(self.callbacks):
+            callback(event)
+
+
+class Workspace:
+    def __init__(self, store: ContactStore, rules: Rules, *, clock: Clock = utc_now,
+                 user: str | None = None) -> None:
+        self._store = store
+        self._rules = rules
+        self._clock = clock
+        self.user = user or os.environ.get("FUNNEL_USER") or os.environ.get("USER") or "me"
+        self._docs = store.load_all()
+        self._classes: dict[int, Classification] = {}
+        self._classified_at: datetime | None = None
+        self._undo: list[_UndoStep] = []
+        self._redo: list[_UndoStep] = []
+        self._subscribers = _Subscribers()
+
+    # -- opening and closing ---------------------------------------------
+    @classmethod
+    def open(cls, path: str | os.PathLike, rules: Rules | str | os.PathLike | None = None, *,
+             clock: Clock = utc_now, user: str | None = None,
+             create: bool = True) -> "Workspace":
+        if not isinstance(rules, Rules):
+            rules = load_rules(rules)
+        return cls(ContactStore(path, create=create), rules, clock=clock, user=user)
+
+    def close(self) -> None:
+        self._store.close()
+
+    def __enter__(self) -> "Workspace":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- rules -------------------------------------------------------------
+    @property
+    def rules(self) -> Rules:
+        return self._rules
+
+    def set_rules(self, rules: Rules, by: str | None = None) -> None:
+        """Switch rules; every classification is re-derived on next use."""
+        self._rules = rules
+        self._classes.clear()
+        self._subscribers.notify(ChangeEvent("rules", (), by or self.user))
+
+    def preview_rules(self, rules: Rules) -> dict[str, dict[str, int]]:
+        """Stats under other rules, without switching: the Scoring tab's preview."""
+        now = self._clock()
+        return _count([classify(doc, rules, now) for doc in self._docs.values()], rules)
+
+    # -- reading -----------------------------------------------------------
+    def __len__(self) -> int:
+        return len(self._docs)
+
+    def ids(self) -> list[int]:
+        return list(self._docs)
+
+    def get(self, contact_id: int) -> dict:
+        """A copy of the contact document (history included)."""
+        return copy.deepcopy(self._doc(contact_id))
+
+    def classification(self, contact_id: int) -> Classification:
+        self._doc(contact_id)
+        self._refresh_clock()
+        found = self._classes.get(contact_id)
+        if found is None:
+            found = self._classes[contact_id] = classify(self._docs[contact_id], self._rules,
+                                                         self._now)
+        return found
+
+    def classify_all(self) -> dict[int, Classification]:
+        """Classify every contact (cached until an edit, a rules change or a new day)."""
+        self._refresh_clock()
+        rules, now, cache = self._rules, self._now, self._classes
+        for contact_id, document in self._docs.items():
+            if contact_id not in cache:
+                cache[contact_id] = classify(document, rules, now)
+        return cache
+
+    def contacts(self, query: str | None = None, sort: str = "attention") -> list[Row]:
+        test = parse_query(query, self.user)
+        classes = self.classify_all()
+        rows = [(cid, doc, classes[cid]) for cid, doc in self._docs.items()
+                if test(doc, classes[cid])]
+        order = {stage.id: stage.order for stage in self._rules.stages + self._rules.exits}
+        rows.sort(key=sort_key(sort, order))
+        return [Row(*row) for row in rows]
+
+    def stats(self) -> dict[str, Any]:
+        return _count(list(self.classify_all().values()), self._rules)
+
+    def preview(self, contact_id: int, changes: dict[str, Any]) -> Classification:
+        """Classify a draft of the contact with ``changes`` applied; nothing is written.
+
+        Raises FieldError for a value that cannot be stored, like ``edit`` would.
+        """
+        draft = dict(self._doc(contact_id))
+        draft.update(self._validated(changes))
+        return classify(draft, self._rules, self._clock())
+
+    # -- writing -----------------------------------------------------------
+    def add(self, fields: dict[str, Any], by: str | None = None) -> int:
+        return self.add_many([fields], by)[0]
+
+    def add_many(self, items: Iterable[dict[str, Any]], by: str | None = None) -> list[int]:
+        """Validate every contact first; then write them all in one go (all or nothing)."""
+        by = by or self.user
+        now = self._clock()
+        documents = []
+        for index, fields in enumerate(items):
+            try:
+                document = new_contact(fields, now)
+            except FieldError as error:
+                raise FieldError(error.field, f"contact {index + 1}: {error.reason}") from None
+            self._check_pin(document.get("stage_pin"))
+            result = classify(document, self._rules, now)
+            created = min(parse_datetime(document["created_at"]), now)
+            document["history"].append(history_entry(created, by, "created", why="added"))
+            # The contact reached its stage when its latest evidence arrived, not now:
+            # imported and generated contacts carry months of past activity.
+            self._set_stage(document, result, _evidence_time(document, now), by)
+            documents.append(document)
+        ids = self._store.insert_many(documents)
+        for contact_id, document in zip(ids, documents):
+            self._docs[contact_id] = document
+        self._subscribers.notify(ChangeEvent("add", tuple(ids), by))
+        return ids
+
+    def edit(self, contact_id: int, changes: dict[str, Any], by: str | None = None,
+             why: str | None = None, *, kind: str = "edit") -> EditResult:
+        """Validate, classify, persist and record an edit of some fields."""
+        by = by or self.user
+        old = self._doc(contact_id)
+        clean = self._validated(changes)
+        changed = {name: (old.get(name), value) for name, value in clean.items()
+                   if old.get(name) != value}
+        before = self.classification(contact_id)
+        if not changed:
+            return EditResult(contact_id, {}, before, before)
+        now = self._clock()
+        new = dict(old)
+        new["history"] = list(old["history"])
+        for name, (was, value) in changed.items():
+            new[name] = value
+            new["history"].append(history_entry(now, by, "field", field=name, before=was,
+                                                after=value, why=why))
+        after = classify(new, self._rules, now)
+        self._set_stage(new, after, now, by, cause=", ".join(changed))
+        self._commit(contact_id, old, new, kind, by, label=f"edit {', '.join(changed)}")
+        return EditResult(contact_id, changed, before, self.classification(contact_id))
+
+    def move(self, contact_id: int, stage_id: str, why: str, by: str | None = None) -> EditResult:
+        """A person moves a contact to a stage. Moving back or out pins the stage."""
+        if not (why or "").strip():
+            raise FieldError("why", "a reason is required to move a contact by hand")
+        target = self._rules.by_id.get(stage_id)
+        if target is None:
+            raise FieldError("stage", f"{stage_id!r} is not a stage; use one of "
+                             + ", ".join(self._rules.stage_ids))
+        current = self._rules.by_id.get(self.classification(contact_id).stage)
+        backward = current is not None and (target.is_exit or current.is_exit
+                                            or target.order < current.order)
+        changes: dict[str, Any] = {}
+        if backward or self._doc(contact_id).get("stage_pin"):
+            changes = {"stage_pin": stage_id, "pin_reason": why.strip()}
+        return self._manual_stage(contact_id, target.id, changes, why.strip(), by or self.user)
+
+    def disqualify(self, contact_id: int, reason: str, by: str | None = None) -> EditResult:
+        if not (reason or "").strip():
+            raise FieldError("reason", "a reason is required to disqualify a contact")
+        if "disqualified" not in self._rules.by_id:
+            raise FunnelError(f"the rules {self._rules.name!r} have no 'disqualified' exit")
+        changes = {"stage_pin": "disqualified", "pin_reason": reason.strip(),
+                   "disqualify_reason": reason.strip()}
+        return self._manual_stage(contact_id, "disqualified", changes, reason.strip(),
+                                  by or self.user)
+
+    def unpin(self, contact_id: int, why: str = "back to automatic", by: str | None = None
+              ) -> EditResult:
+        return self.edit(contact_id, {"stage_pin": None, "pin_reason": None}, by, why)
+
+    def adjust_score(self, contact_id: int, points: int, reason: str, by: str | None = None
+                     ) -> EditResult:
+        if points and not (reason or "").strip():
+            raise FieldError("score_adjustment_reason", "a reason is required to adjust a score")
+        return self.edit(contact_id, {"score_adjustment": points or None,
+                                      "score_adjustment_reason": reason.strip() or None
+                                      if points else None}, by, reason)
+
+    def log_activity(self, contact_id: int, kind: str, at: str | None = None,
+                     count: int = 1, by: str | None = None) -> EditResult:
+        by = by or self.user
+        now = self._clock()
+        activity = validate_activity({"kind": kind, "at": at or format_datetime(now),
+                                      "count": count})
+        old = self._doc(contact_id)
+        before = self.classification(contact_id)
+        new = dict(old)
+        new["activities"] = sorted(old["activities"] + [activity], key=lambda a: a["at"])
+        new["history"] = old["history"] + [history_entry(now, by, "activity", after=activity)]
+        self._set_stage(new, classify(new, self._rules, now), now, by, cause=kind)
+        self._commit(contact_id, old, new, "edit", by, label=f"log {kind}")
+        return EditResult(contact_id, {}, before, self.classification(contact_id))
+
+    # -- undo / redo ---------------------------------------------------------
+    @property
+    def can_undo(self) -> bool:
+        return bool(self._undo)
+
+    @property
+    def can_redo(self) -> bool:
+        return bool(self._redo)
+
+    def undo(self, by: str | None = None) -> int:
+        """Undo this session's last change (stage included); returns the contact id."""
+        if not self._undo:
+            raise FunnelError("nothing to undo")
+        step = self._undo.pop()
+        self._restore(step, step.before, "undo", by or self.user)
+        self._redo.append(step)
+        return step.contact_id
+
+    def redo(self, by: str | None = None) -> int:
+        if not self._redo:
+            raise FunnelError("nothing to redo")
+        step = self._redo.pop()
+        self._restore(step, step.after, "redo", by or self.user)
+        self._undo.append(step)
+        return step.contact_id
+
+    # -- subscriptions -------------------------------------------------------
+    def subscribe(self, callback: Callable[[ChangeEvent], None]) -> Callable[[], None]:
+        """Call ``callback(event)`` after every change; returns the unsubscribe function."""
+        self._subscribers.callbacks.append(callback)
+        return lambda: self._subscribers.callbacks.remove(callback)
+
+    # -- internals -----------------------------------------------------------
+    def _doc(self, contact_id: int) -> dict:
+        try:
+            return self._docs[contact_id]
+        except KeyError:
+            raise NotFound(f"no contact with id {contact_id}") from None
+
+    def _refresh_clock(self) -> None:
+        # Decay, rotting and overdue depend on the day; re-derive when it turns.
+        now = self._clock()
+        if self._classified_at is None or now.date() != self._classified_at.date():
+            self._classes.clear()
+            self._classified_at = now
+        self._now = self._classified_at
+
+    def _validated(self, changes: dict[str, Any]) -> dict[str, Any]:
+        clean = validate_changes(changes)
+        if "stage_pin" in clean:
+            self._check_pin(clean["stage_pin"])
+        return clean
+
+    def _check_pin(self, stage_id: str | None) -> None:
+        if stage_id is not None and stage_id not in self._rules.by_id:
+            raise FieldError("stage_pin", f"{stage_id!r} is not a stage; use one of "
+                             + ", ".join(self._rules.stage_ids))
+
+    def _set_stage(self, document: dict, result: Classification, now: datetime, by: str,
+                   cause: str | None = None) -> None:
+        """Record an automatic stage transition the classification calls for."""
+        current = document.get("stage") if document.get("stage_rules") == self._rules.name \
+            else None
+        if result.stage == current:
+            return
+        why = result.stage_reason
+        if cause:
+            why += f" (after {by} changed {cause})"
+        actor = by if result.manual else f"rule:stage.{result.stage}"
+        document["history"] = list(document["history"]) + [
+            history_entry(now, actor, "stage", field="stage", before=current,
+                          after=result.stage, why=why)]
+        document["stage"] = result.stage
+        document["stage_since"] = format_datetime(now)
+        document["stage_rules"] = self._rules.name
+
+    def _manual_stage(self, contact_id: int, stage_id: str, changes: dict[str, Any], why: str,
+                      by: str) -> EditResult:
+        old = self._doc(contact_id)
+        before = self.classification(contact_id)
+        now = self._clock()
+        new = dict(old)
+        new["history"] = list(old["history"])
+        changed = {}
+        for name, value in self._validated(changes).items():
+            if old.get(name) != value:
+                changed[name] = (old.get(name), value)
+                new[name] = value
+                new["history"].append(history_entry(now, by, "field", field=name,
+                                                    before=old.get(name), after=value, why=why))
+        if before.stage != stage_id:
+            new["history"].append(history_entry(now, by, "stage", field="stage",
+                                                before=before.stage, after=stage_id, why=why))
+            new["stage"] = stage_id
+            new["stage_since"] = format_datetime(now)
+            new["stage_rules"] = self._rules.name
+        if new == old:
+            return EditResult(contact_id, {}, before, before)
+        self._commit(contact_id, old, new, "move", by, label=f"move to {stage_id}")
+        return EditResult(contact_id, changed, before, self.classification(contact_id))
+
+    def _commit(self, contact_id: int, old: dict, new: dict, kind: str, by: str, *,
+                label: str, record_undo: bool = True) -> None:
+        now = self._clock()
+        new["rev"] = int(old.get("rev") or 0) + 1
+        new["updated_at"] = format_datetime(now)
+        self._store.replace(contact_id, new)
+        self._docs[contact_id] = new
+        self._classes.pop(contact_id, None)
+        if record_undo:
+            self._undo.append(_UndoStep(contact_id, _snapshot(old), _snapshot(new),
+                                        new["rev"], label))
+            self._redo.clear()
+        self._subscribers.notify(ChangeEvent(kind, (contact_id,), by))
+
+    def _restore(self, step: _UndoStep, target: dict[str, Any], kind: str, by: str) -> None:
+        old = self._doc(step.contact_id)
+        if old.get("rev") != step.rev:
+            raise FunnelError(f"contact {step.contact_id} changed since; cannot {kind} "
+                              f"'{step.label}'")
+        now = self._clock()
+        new = dict(old)
+        new["history"] = list(old["history"])
+        for name in _RESTORED:
+            if old.get(name) != target.get(name):
+                if name not in ("stage_since", "stage_rules", "activities"):
+                    new["history"].append(history_entry(
+                        now, by, "stage" if name == "stage" else "field", field=name,
+                        before=old.get(name), after=target.get(name),
+                        why=f"{kind} of '{step.label}'"))
+                new[name] = copy.deepcopy(target.get(name))
+        self._commit(step.contact_id, old, new, kind, by, label=step.label, record_undo=False)
+        step.rev = new["rev"]
+
+
+def _evidence_time(document: dict, now: datetime) -> datetime:
+    moments = [document["created_at"]] + [a["at"] for a in document["activities"][-1:]]
+    latest = parse_datetime(max(moments))
+    return min(latest, now)
+
+
+def _snapshot(document: dict) -> dict[str, Any]:
+    return {name: copy.deepcopy(document.get(name)) for name in _RESTORED}
+
+
+def _count(results: list[Classification], rules: Rules) -> dict[str, Any]:
+    stages = {stage_id: 0 for stage_id in rules.stage_ids}
+    temperatures = {"hot": 0, "warm": 0, "cold": 0}
+    grades = {"1": 0, "2": 0, "3": 0, "4": 0}
+    lead_types = {choice.value: 0 for choice in rules.lead_types}
+    lead_types.setdefault(rules.lead_type_default or "none", 0)
+    rotting = overdue = 0
+    for result in results:
+        stages[result.stage] = stages.get(result.stage, 0) + 1
+        temperatures[result.temperature] = temperatures.get(result.temperature, 0) + 1
+        grades[str(result.grade)] += 1
+        key = result.lead_type or "none"
+        lead_types[key] = lead_types.get(key, 0) + 1
+        rotting += result.rotting
+        overdue += result.overdue
+    return {"total": len(results), "rules": rules.name, "stages": stages,
+            "temperatures": temperatures, "grades": grades, "lead_types": lead_types,
+            "rotting": rotting, "overdue": overdue}

@@ -1,0 +1,1 @@
+"""Funnel's front ends: the Textual app and the headless command line."""

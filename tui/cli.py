@@ -1,0 +1,200 @@
+"""The ``funnel`` command: opens the app, or runs a headless subcommand.
+
+Exit status: 0 on success, 2 on a user error (one line on stderr, no traceback).
+Headless subcommands never import Textual, so they start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, Sequence
+
+from engine.errors import FieldError, FunnelError
+from engine.model import parse_value, utc_now
+
+from . import cli_output
+
+DEMO_CONTACTS = 2000
+DEMO_SEED = 1
+
+
+def default_db() -> Path:
+    if os.environ.get("FUNNEL_DB"):
+        return Path(os.environ["FUNNEL_DB"])
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home) / "funnel" / "funnel.json"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, like every user error
+        raise FunnelError(f"{self.prog}: {message} (see --help)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", type=Path, help="database file (default: $FUNNEL_DB or "
+                        "$XDG_DATA_HOME/funnel/funnel.json)")
+    common.add_argument("--rules", help="rules: a preset (default, fit-first) or a YAML file")
+    common.add_argument("--config", type=Path, metavar="DIR",
+                        help="a directory holding your rules.yaml")
+
+    parser = _Parser(prog="funnel", parents=[common],
+                     description="Triage inbound leads: stages, scores and temperature.")
+    parser.add_argument("--demo", action="store_true", help="open on a fresh demo database")
+    commands = parser.add_subparsers(dest="command", parser_class=_Parser)
+
+    generate = commands.add_parser("generate", parents=[common],
+                                   help="write N realistic synthetic contacts")
+    generate.add_argument("--contacts", type=int, required=True, metavar="N")
+    generate.add_argument("--seed", type=int, default=1)
+
+    stats = commands.add_parser("stats", parents=[common],
+                                help="counts by stage, temperature, grade, lead type")
+    stats.add_argument("--json", action="store_true")
+
+    show = commands.add_parser("show", parents=[common],
+                               help="one contact with its classification and history")
+    show.add_argument("id", type=int)
+    show.add_argument("--json", action="store_true")
+
+    set_ = commands.add_parser("set", parents=[common], help="edit fields through the engine")
+    set_.add_argument("id", type=int)
+    set_.add_argument("assignments", nargs="+", metavar="FIELD=VALUE")
+    set_.add_argument("--by", help="who makes the change (default: $USER)")
+    set_.add_argument("--why", help="why, recorded in the history")
+    set_.add_argument("--json", action="store_true")
+
+    move = commands.add_parser("move", parents=[common],
+                               help="move a contact to a stage by hand (a reason is required)")
+    move.add_argument("id", type=int)
+    move.add_argument("stage")
+    move.add_argument("--why", required=True)
+    move.add_argument("--by")
+    move.add_argument("--json", action="store_true")
+
+    disqualify = commands.add_parser("disqualify", parents=[common],
+                                     help="disqualify a contact with a reason")
+    disqualify.add_argument("id", type=int)
+    disqualify.add_argument("--why", required=True)
+    disqualify.add_argument("--by")
+    disqualify.add_argument("--json", action="store_true")
+
+    rules = commands.add_parser("rules", parents=[common],
+                                help="check and print the active rules")
+    rules.add_argument("--json", action="store_true")
+    return parser
+
+
+def rules_spec(args: argparse.Namespace) -> str | None:
+    if args.rules:
+        return args.rules
+    if args.config is not None:
+        candidate = args.config / "rules.yaml"
+        if not candidate.is_file():
+            raise FunnelError(f"{args.config}: no rules.yaml in this config directory")
+        return str(candidate)
+    return os.environ.get("FUNNEL_RULES") or None
+
+
+def parse_assignments(assignments: Sequence[str]) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    for assignment in assignments:
+        name, equals, text = assignment.partition("=")
+        if not equals or not name:
+            raise FunnelError(f"{assignment!r}: write FIELD=VALUE, e.g. need=yes")
+        changes[name.strip()] = parse_value(name.strip(), text)
+    return changes
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return _run(build_parser().parse_args(argv))
+    except FieldError as error:
+        print(f"funnel: {error}", file=sys.stderr)
+        return 2
+    except FunnelError as error:
+        print(f"funnel: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from engine.config import load_rules
+    from engine.workspace import Workspace
+
+    rules = load_rules(rules_spec(args))
+    if args.command is None:
+        return _open_app(args, rules)
+    db = args.db or default_db()
+    if args.command == "generate":
+        return _generate(db, rules, args.contacts, args.seed)
+    with Workspace.open(db, rules, create=False, user=getattr(args, "by", None)) as workspace:
+        if args.command == "stats":
+            stats = workspace.stats()
+            _emit(stats, args.json, cli_output.stats_text)
+        elif args.command == "show":
+            _emit(cli_output.contact_json(workspace, args.id), args.json, cli_output.card_text)
+        elif args.command == "set":
+            result = workspace.edit(args.id, parse_assignments(args.assignments), args.by,
+                                    args.why)
+            _emit(cli_output.edit_json(result), args.json, cli_output.edit_text)
+        elif args.command == "move":
+            result = workspace.move(args.id, args.stage, args.why, args.by)
+            _emit(cli_output.edit_json(result), args.json, cli_output.edit_text)
+        elif args.command == "disqualify":
+            result = workspace.disqualify(args.id, args.why, args.by)
+            _emit(cli_output.edit_json(result), args.json, cli_output.edit_text)
+        elif args.command == "rules":
+            _emit(cli_output.rules_json(rules), args.json, cli_output.rules_text)
+    return 0
+
+
+def _emit(data: Any, as_json: bool, as_text) -> None:
+    if as_json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        print(as_text(data))
+
+
+def _generate(db: Path, rules, count: int, seed: int) -> int:
+    from engine.generate import generate_contacts
+    from engine.workspace import Workspace
+
+    if count < 1:
+        raise FunnelError("generate: --contacts must be 1 or more")
+    with Workspace.open(db, rules, user="generator") as workspace:
+        if len(workspace):
+            raise FunnelError(f"{db}: already holds {len(workspace)} contacts; generate into "
+                              "a new database file")
+        now = utc_now().replace(hour=0, minute=0, second=0)
+        workspace.add_many(generate_contacts(count, seed, now), by="generator")
+        print(f"wrote {count} contacts to {db}")
+    return 0
+
+
+def _open_app(args: argparse.Namespace, rules) -> int:
+    if args.demo:
+        folder = Path(tempfile.mkdtemp(prefix="funnel-demo-"))
+        db = folder / "demo.json"
+        _generate(db, rules, DEMO_CONTACTS, DEMO_SEED)
+    else:
+        db = args.db or default_db()
+    from engine.workspace import Workspace
+
+    # The TUI comes with its own issue; until then the app shows the database's stats.
+    with Workspace.open(db, rules) as workspace:
+        print(f"Funnel: {db} ({len(workspace)} contacts, rules {rules.name})")
+        print(cli_output.stats_text(workspace.stats()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
