@@ -22,6 +22,7 @@ makes every ordering comparison false.
 
 from __future__ import annotations
 
+import operator
 import re
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -55,10 +56,17 @@ class Token:
 
 @dataclass(frozen=True)
 class Name:
-    """What the compiler knows about one name a condition may use."""
+    """What the compiler knows about one name a condition may use.
+
+    ``access`` says where the value lives, so common comparisons compile to one
+    fused closure instead of a chain of calls (classify runs 100,000 times per
+    rules change): ("contact", key), ("facts", key) or ("facts", map, key, default).
+    """
 
     getter: Getter
     choices: tuple[str, ...] = ()
+    access: tuple = ()
+    numeric: bool = False
 
 
 class Vocabulary:
@@ -151,7 +159,7 @@ class _Parser:
             parts.append(self.and_expr())
         if len(parts) == 1:
             return parts[0]
-        return lambda c, f: any(part(c, f) for part in parts)
+        return _fold_or(parts)
 
     def and_expr(self) -> Predicate:
         parts = [self.not_expr()]
@@ -160,7 +168,7 @@ class _Parser:
             parts.append(self.not_expr())
         if len(parts) == 1:
             return parts[0]
-        return lambda c, f: all(part(c, f) for part in parts)
+        return _fold_and(parts)
 
     def not_expr(self) -> Predicate:
         if self.is_word("not") and not self.is_word("in", 1):
@@ -171,7 +179,9 @@ class _Parser:
 
     def comparison(self) -> Predicate:
         left_token = self.peek()
+        self.last_name = None
         left, left_choices = self.operand(literal_ok=False)
+        left_name = self.last_name
         token = self.peek()
         op = None
         if token.kind == "op" and token.text in ("==", "!=", "<", "<=", ">", ">="):
@@ -190,6 +200,10 @@ class _Parser:
         right_token = self.peek()
         right, _ = self.operand(literal_ok=True)
         self.check_choices(left_choices, right, right_token, op)
+        if left_name is not None and isinstance(right, _Constant):
+            fused = _fused(op, left_name, right.value)
+            if fused is not None:
+                return fused
         return self.build(op, left, right, left_token, right_token)
 
     def operand(self, literal_ok: bool) -> tuple[Getter, tuple[str, ...]]:
@@ -222,6 +236,7 @@ class _Parser:
             name = self.vocabulary.lookup(token.text)
             if name is not None:
                 self.names_used.add(token.text)
+                self.last_name = name
                 return name.getter, name.choices
             if literal_ok:
                 return _Constant(token.text), ()
@@ -250,8 +265,7 @@ class _Parser:
                 pattern = re.compile(right.value, re.IGNORECASE)
             except re.error as error:
                 raise self.fail(right_token, f"bad regular expression: {error}") from None
-            search = pattern.search
-            return lambda c, f: _matches(search, left(c, f))
+            return _regex_test(pattern, left)
         if op in ("in", "not in") and isinstance(right, _Constant):
             if not isinstance(right.value, tuple):
                 raise self.fail(right_token, f"{op} needs a list such as [a, b]")
@@ -266,6 +280,19 @@ class _Parser:
         return lambda c, f: compare(left(c, f), right(c, f))
 
 
+def _fold_or(parts: list[Predicate]) -> Predicate:
+    # Nested two-way closures: cheaper per call than any() over a generator.
+    first, rest = parts[0], parts[1:]
+    second = rest[0] if len(rest) == 1 else _fold_or(rest)
+    return lambda c, f: first(c, f) or second(c, f)
+
+
+def _fold_and(parts: list[Predicate]) -> Predicate:
+    first, rest = parts[0], parts[1:]
+    second = rest[0] if len(rest) == 1 else _fold_and(rest)
+    return lambda c, f: first(c, f) and second(c, f)
+
+
 class _Constant:
     """A literal operand; also callable so it can stand where a getter is expected."""
 
@@ -278,12 +305,67 @@ class _Constant:
         return self.value
 
 
-def _matches(search: Callable[[str], Any], value: Any) -> bool:
-    if value is None:
-        return False
-    if isinstance(value, list):
-        return any(search(str(item)) for item in value)
-    return search(str(value)) is not None
+def _regex_test(pattern: re.Pattern, left: Getter) -> Predicate:
+    search = pattern.search
+    seen: dict[str, bool] = {}  # titles and the like repeat a lot; search each once
+
+    def test(contact: dict, facts: dict) -> bool:
+        value = left(contact, facts)
+        if value is None:
+            return False
+        if isinstance(value, list):
+            return any(search(str(item)) is not None for item in value)
+        if not isinstance(value, str):
+            value = str(value)
+        found = seen.get(value)
+        if found is None:
+            if len(seen) > 50_000:
+                seen.clear()
+            found = seen[value] = search(value) is not None
+        return found
+    return test
+
+
+_FUSED_ORDER = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+
+
+def _fused(op: str, name: Name, value: Any) -> Predicate | None:
+    """One closure for `name OP constant` where the value's home is known."""
+    if not name.access:
+        return None
+    where, key, *rest = name.access
+    if where == "contact":
+        def get(c: dict, f: dict) -> Any: return c.get(key)
+    elif not rest:
+        def get(c: dict, f: dict) -> Any: return f.get(key)
+    else:
+        inner, default = rest
+        if op in _FUSED_ORDER and default is not None and isinstance(value, (int, float)) \
+                and not isinstance(value, bool):
+            compare = _FUSED_ORDER[op]
+            return lambda c, f: compare(f[key].get(inner, default), value)
+        def get(c: dict, f: dict) -> Any: return f[key].get(inner, default)
+    if op == "==" and where == "contact":
+        return lambda c, f: c.get(key) == value
+    if op == "==" and not rest:
+        return lambda c, f: f.get(key) == value
+    if op == "!=" and where == "contact":
+        return lambda c, f: c.get(key) != value
+    if op in _FUSED_ORDER and name.numeric and isinstance(value, (int, float)) \
+            and not isinstance(value, bool):
+        compare = _FUSED_ORDER[op]
+        if where == "contact":
+            return lambda c, f: (x := c.get(key)) is not None and compare(x, value)
+        if not rest:
+            return lambda c, f: (x := f.get(key)) is not None and compare(x, value)
+        return lambda c, f: (x := get(c, f)) is not None and compare(x, value)
+    if op in ("in", "not in") and isinstance(value, tuple):
+        members = frozenset(value)
+        if where == "contact":
+            if op == "in":
+                return lambda c, f: c.get(key) in members
+            return lambda c, f: c.get(key) not in members
+    return None
 
 
 def _ordered(test: Callable[[Any, Any], bool]) -> Callable[[Any, Any], bool]:

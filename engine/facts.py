@@ -40,24 +40,31 @@ FACT_HELP = {
 }
 
 
+_NUMERIC_FACTS = {"bant", "bant_known", "age_days", "last_activity_days", "days_in_stage",
+                  "activities", "fit", "engagement", "score", "grade"}
+
+
 def _field(name: str) -> Name:
-    return Name(lambda c, f: c.get(name), FIELDS[name].choices)
+    spec = FIELDS[name]
+    return Name(lambda c, f: c.get(name), spec.choices, ("contact", name),
+                spec.kind in ("int", "number"))
 
 
 def _fact(name: str, choices: tuple[str, ...] = ()) -> Name:
-    return Name(lambda c, f: f.get(name), choices)
+    return Name(lambda c, f: f.get(name), choices, ("facts", name), name in _NUMERIC_FACTS)
 
 
 def _count(kind: str) -> Name | None:
     if kind not in ACTIVITY_KINDS:
         return None
-    return Name(lambda c, f: f["counts"].get(kind, 0))
+    return Name(lambda c, f: f["counts"].get(kind, 0), (), ("facts", "counts", kind, 0), True)
 
 
 def _days_since(kind: str) -> Name | None:
     if kind not in ACTIVITY_KINDS:
         return None
-    return Name(lambda c, f: f["days_since"].get(kind))
+    return Name(lambda c, f: f["days_since"].get(kind), (), ("facts", "days_since", kind, None),
+                True)
 
 
 def vocabulary(phase: str, stage_ids: tuple[str, ...] = ()) -> Vocabulary:
@@ -148,7 +155,3 @@ def _timestamp(text: str) -> float:
             _TIMESTAMPS.clear()
         _TIMESTAMPS[text] = cached
     return cached
-
-
-def today(now: datetime) -> date:
-    return now.date()

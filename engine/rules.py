@@ -59,10 +59,31 @@ class Rules:
     temperatures: tuple[ChoiceRule, ...]
     lead_type_default: str | None
     lead_types: tuple[ChoiceRule, ...]
-    by_id: dict[str, Stage] = field(default_factory=dict, compare=False, hash=False)
+    by_id: dict[str, Stage] = field(default_factory=dict, init=False, compare=False, hash=False)
+    # Plain tuples of what classify needs, so its hot loop does no attribute lookups.
+    fit_plan: tuple = field(default=(), init=False, compare=False, hash=False)
+    engagement_plan: tuple = field(default=(), init=False, compare=False, hash=False)
+    stage_plan: tuple = field(default=(), init=False, compare=False, hash=False)
+    exit_plan: tuple = field(default=(), init=False, compare=False, hash=False)
+    temperature_plan: tuple = field(default=(), init=False, compare=False, hash=False)
+    lead_type_plan: tuple = field(default=(), init=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         self.by_id.update({stage.id: stage for stage in self.stages + self.exits})
+        set_ = object.__setattr__
+        set_(self, "fit_plan", tuple(
+            (rule.id, rule.label, round(rule.points), rule.when.test)  # type: ignore[union-attr]
+            for rule in self.fit))
+        set_(self, "engagement_plan", tuple(
+            (rule.id, rule.label, rule.points, rule.when.test if rule.when else None,
+             rule.activity, rule.maximum) for rule in self.engagement))
+        # Furthest stage first: the first whose condition holds is the one reached.
+        set_(self, "stage_plan", tuple((stage, stage.when.test) for stage in reversed(self.stages)
+                                       if stage.when is not None))
+        set_(self, "temperature_plan", tuple((c.value, c.when.test) for c in self.temperatures))
+        set_(self, "lead_type_plan", tuple((c.value, c.when.test) for c in self.lead_types))
+        set_(self, "exit_plan", tuple((stage, stage.when.test) for stage in self.exits
+                                      if stage.when is not None))
 
     def stage(self, stage_id: str) -> Stage:
         return self.by_id[stage_id]

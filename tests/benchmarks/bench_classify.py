@@ -1,0 +1,107 @@
+"""Benchmark: classify one contact, and reclassify every contact after a rules change.
+
+    python tests/benchmarks/bench_classify.py [--contacts 100000] [--seed 1]
+
+Prints each figure beside its budget from DESIGN.md (as a ratio: below 1.00 is
+within budget) and beside the baseline it improves on, measured in the same run:
+- classify: per contact, with its full explanation, facts gathered from scratch;
+- reclassify everything after a rules change through the workspace, which reuses
+  the facts gathered from each contact's activities, against doing it from scratch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+from engine.classify import classify
+from engine.config import load_rules
+from engine.generate import generate_contacts
+from engine.workspace import Workspace
+
+NOW = datetime(2026, 11, 22, 9, 0, tzinfo=timezone.utc)
+BUDGET_CLASSIFY_MS = 0.2
+BUDGET_RECLASSIFY_S = 2.0  # at 100,000 contacts
+BUDGET_MEMORY_MB = 400
+
+
+def line(what: str, figure: float, unit: str, budget: float | None = None,
+         baseline: float | None = None, baseline_name: str = "") -> None:
+    text = f"{what:<46} {figure:10.4f} {unit:<3}"
+    if budget is not None:
+        text += f"  budget {budget:g} {unit} (x{figure / budget:.2f})"
+    if baseline is not None:
+        text += f"  vs {baseline_name} {baseline:.4f} {unit} ({baseline / figure:.1f}x faster)"
+    print(text, flush=True)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--contacts", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    count = args.contacts
+    scale = count / 100_000
+
+    rules = load_rules("default")
+    with tempfile.TemporaryDirectory() as folder:
+        db = Path(folder) / "bench.json"
+        started = time.perf_counter()
+        with Workspace.open(db, rules, clock=lambda: NOW, user="bench") as workspace:
+            workspace.add_many(generate_contacts(count, args.seed, NOW), by="bench")
+        line(f"generate + insert {count} contacts", time.perf_counter() - started, "s")
+
+        started = time.perf_counter()
+        workspace = Workspace.open(db, rules, clock=lambda: NOW, user="bench", create=False)
+        line("open the database (stock TinyDB JSON)", time.perf_counter() - started, "s")
+
+        documents = [workspace.get(contact_id) for contact_id in workspace.ids()]
+        timings = []
+        for document in documents:
+            begun = time.perf_counter()
+            classify(document, rules, NOW)
+            timings.append(time.perf_counter() - begun)
+        per_contact_ms = statistics.median(timings) * 1000
+        line("classify one contact with explanation (median)", per_contact_ms, "ms",
+             BUDGET_CLASSIFY_MS)
+        line("classify one contact (95th percentile)",
+             statistics.quantiles(timings, n=20)[-1] * 1000, "ms", BUDGET_CLASSIFY_MS)
+
+        started = time.perf_counter()
+        workspace.classify_all()
+        cold = time.perf_counter() - started
+        line(f"classify all {count}, from scratch", cold, "s", BUDGET_RECLASSIFY_S * scale)
+
+        # A rules change: different points and thresholds, the same half-life.
+        tuned = load_rules("default")
+        tuned = replace(tuned, grades=((4, 65.0), (3, 40.0), (2, 15.0)))
+        started = time.perf_counter()
+        workspace.set_rules(tuned)
+        workspace.classify_all()
+        warm = time.perf_counter() - started
+        line(f"reclassify all {count} after a rules change", warm, "s",
+             BUDGET_RECLASSIFY_S * scale, cold, "from scratch")
+
+        started = time.perf_counter()
+        workspace.set_rules(load_rules("fit-first"))
+        stats = workspace.stats()
+        line(f"switch to the fit-first preset + stats", time.perf_counter() - started, "s",
+             BUDGET_RECLASSIFY_S * scale)
+        populated = sum(1 for value in stats["stages"].values() if value)
+        print(f"  fit-first stages populated: {populated}; {stats['stages']}")
+        workspace.close()
+
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    line("peak memory (whole run)", peak_mb, "MB", BUDGET_MEMORY_MB)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
