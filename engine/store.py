@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable
 
@@ -29,14 +30,26 @@ class ContactStore:
         self._check_file(create)
         try:
             self._db = TinyDB(self.path, storage=JSONStorage, ensure_ascii=False)
-        except json.JSONDecodeError as error:
-            raise StorageError(f"{self.path}: not a Funnel database (invalid JSON at line "
-                               f"{error.lineno}, column {error.colno})") from None
-        except (OSError, ValueError) as error:
-            raise StorageError(f"{self.path}: cannot open the database: {error}") from None
+        except OSError as error:
+            raise StorageError(f"{self.path}: cannot open the database: "
+                               f"{error.strerror}") from None
         self._contacts = self._db.table(_CONTACTS, cache_size=0)
         self._meta = self._db.table(_META, cache_size=0)
-        self._check_schema()
+        with self._readable():
+            self._check_schema()
+
+    @contextmanager
+    def _readable(self):
+        """Turn TinyDB's reactions to a damaged or foreign file into one clear error."""
+        try:
+            yield
+        except json.JSONDecodeError as error:
+            self._db.close()
+            raise StorageError(f"{self.path}: not a Funnel database (invalid JSON at line "
+                               f"{error.lineno}, column {error.colno})") from None
+        except (ValueError, TypeError, AttributeError, KeyError) as error:
+            self._db.close()
+            raise StorageError(f"{self.path}: not a Funnel database ({error})") from None
 
     def _check_file(self, create: bool) -> None:
         if self.path.is_dir():
@@ -70,7 +83,8 @@ class ContactStore:
                                f"supported (this Funnel reads schema {SCHEMA_VERSION})")
 
     def load_all(self) -> dict[int, dict]:
-        return {document.doc_id: dict(document) for document in self._contacts.all()}
+        with self._readable():
+            return {document.doc_id: dict(document) for document in self._contacts.all()}
 
     def insert(self, document: dict) -> int:
         return self._contacts.insert(document)
