@@ -42,6 +42,7 @@ _TOKEN = re.compile(
     re.VERBOSE,
 )
 
+MAX_NESTING = 32
 _KEYWORDS = {"and", "or", "not", "in", "contains", "matches"}
 _CONSTANTS = {"true": True, "false": False, "none": None, "always": True}
 
@@ -121,6 +122,8 @@ class _Parser:
         self.tokens = tokenize(text)
         self.index = 0
         self.names_used: set[str] = set()
+        self.depth = 0
+        self.last_name: Name | None = None
 
     # -- token helpers -------------------------------------------------
     def peek(self) -> Token:
@@ -172,10 +175,19 @@ class _Parser:
 
     def not_expr(self) -> Predicate:
         if self.is_word("not") and not self.is_word("in", 1):
-            self.take()
+            token = self.take()
+            self.enter(token)
             inner = self.not_expr()
+            self.depth -= 1
             return lambda c, f: not inner(c, f)
         return self.comparison()
+
+    def enter(self, token: Token) -> None:
+        # Deep nesting is never needed in a rule; refusing it keeps the parser's
+        # recursion (and the closures' call depth) far from Python's limit.
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise self.fail(token, f"nested more than {MAX_NESTING} levels deep")
 
     def comparison(self) -> Predicate:
         left_token = self.peek()
@@ -211,10 +223,13 @@ class _Parser:
         if token.kind in ("number", "string"):
             return _Constant(token.value), ()
         if token.kind == "op" and token.text == "(":
+            self.enter(token)
             inner = self.or_expr()
             self.expect_op(")")
+            self.depth -= 1
             return (lambda c, f: inner(c, f)), ()
         if token.kind == "op" and token.text == "[":
+            self.enter(token)
             items: list[Any] = []
             while not (self.peek().kind == "op" and self.peek().text == "]"):
                 item, _ = self.operand(literal_ok=True)
@@ -226,6 +241,7 @@ class _Parser:
                 elif not (self.peek().kind == "op" and self.peek().text == "]"):
                     raise self.fail(self.peek(), "expected ',' or ']' in the list")
             self.take()
+            self.depth -= 1
             return _Constant(tuple(items)), ()
         if token.kind == "name":
             lowered = token.text.lower()
@@ -249,7 +265,7 @@ class _Parser:
         if not choices or not isinstance(right, _Constant):
             return
         values = right.value if isinstance(right.value, tuple) else (right.value,)
-        if op in ("contains",):
+        if op in ("contains", "matches"):  # a pattern or a part, not one of the choices
             return
         for value in values:
             if value is not None and value not in choices:
@@ -263,16 +279,15 @@ class _Parser:
                 raise self.fail(right_token, "matches needs a quoted regular expression")
             try:
                 pattern = re.compile(right.value, re.IGNORECASE)
-            except re.error as error:
+            except (re.error, OverflowError, RecursionError, ValueError) as error:
                 raise self.fail(right_token, f"bad regular expression: {error}") from None
             return _regex_test(pattern, left)
         if op in ("in", "not in") and isinstance(right, _Constant):
             if not isinstance(right.value, tuple):
                 raise self.fail(right_token, f"{op} needs a list such as [a, b]")
-            members = frozenset(right.value)
             if op == "in":
-                return lambda c, f: left(c, f) in members
-            return lambda c, f: left(c, f) not in members
+                return lambda c, f: _membership(left(c, f), right.value)
+            return lambda c, f: not _membership(left(c, f), right.value)
         compare = _COMPARE[op]
         if isinstance(right, _Constant):
             value = right.value
@@ -362,9 +377,14 @@ def _fused(op: str, name: Name, value: Any) -> Predicate | None:
     if op in ("in", "not in") and isinstance(value, tuple):
         members = frozenset(value)
         if where == "contact":
+            def member(c: dict, f: dict) -> bool:
+                found = c.get(key)
+                if isinstance(found, list):  # tags: any of them is in the list
+                    return any(item in members for item in found)
+                return found in members
             if op == "in":
-                return lambda c, f: c.get(key) in members
-            return lambda c, f: c.get(key) not in members
+                return member
+            return lambda c, f: not member(c, f)
     return None
 
 
@@ -384,6 +404,9 @@ def _contains(container: Any, item: Any) -> bool:
         return False
     if isinstance(container, str):
         return isinstance(item, str) and item.lower() in container.lower()
+    if isinstance(item, str) and isinstance(container, (list, tuple)):
+        wanted = item.casefold()  # tags are stored lowercase; VIP finds vip
+        return any(isinstance(one, str) and one.casefold() == wanted for one in container)
     try:
         return item in container
     except TypeError:
@@ -391,6 +414,8 @@ def _contains(container: Any, item: Any) -> bool:
 
 
 def _membership(item: Any, container: Any) -> bool:
+    if isinstance(item, list):  # a list field is "in" a list when any of its items is
+        return any(_contains(container, one) for one in item)
     return _contains(container, item)
 
 

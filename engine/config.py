@@ -7,6 +7,7 @@ dicts that remember the line of each key, so a bad value can be pointed at.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 from importlib import resources
 from pathlib import Path
@@ -43,20 +44,22 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _Located:
     mapping.lines = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
-        if not isinstance(key, (str, int)):
-            raise ConfigError("", key_node.start_mark.line + 1, f"unusable key {key!r}")
+        line = key_node.start_mark.line + 1
+        if isinstance(key, bool) or not isinstance(key, (str, int)):
+            raise _KeyProblem(line, f"unusable key {key!r}; keys are names or whole numbers")
         if key in mapping:
-            raise _DuplicateKey(key, key_node.start_mark.line + 1)
+            raise _KeyProblem(line, f"{key!r} appears twice")
         mapping[key] = loader.construct_object(value_node, deep=True)
-        mapping.lines[key] = value_node.start_mark.line + 1
+        # The key's line: for a nested block or a folded condition that is where it starts.
+        mapping.lines[key] = line
     return mapping
 
 
-class _DuplicateKey(Exception):
-    def __init__(self, key: Any, line: int) -> None:
-        super().__init__(key)
-        self.key = key
+class _KeyProblem(Exception):
+    def __init__(self, line: int, message: str) -> None:
+        super().__init__(message)
         self.line = line
+        self.message = message
 
 
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
@@ -102,8 +105,8 @@ def parse_rules(data: bytes | str, source: str = "<rules>") -> Rules:
         raise ConfigError(source, None, f"not UTF-8 text (byte {error.start})") from None
     try:
         document = yaml.load(text, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
-    except _DuplicateKey as error:
-        raise ConfigError(source, error.line, f"{error.key!r} appears twice") from None
+    except _KeyProblem as error:
+        raise ConfigError(source, error.line, error.message) from None
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark else None
@@ -158,7 +161,8 @@ class _Builder:
                 raise self.error(node.line, f"{what}: missing {key!r}")
             return None
         value = node[key]
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) \
+                or not math.isfinite(value):
             raise self.error(node.lines[key], f"{what}: {key} must be a number, not {value!r}")
         if minimum is not None and value < minimum:
             raise self.error(node.lines[key], f"{what}: {key} must be at least {minimum:g}")

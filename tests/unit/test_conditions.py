@@ -609,16 +609,11 @@ def test_property_any_text_compiles_or_raises_condition_error(text: str) -> None
         except ConditionError as error:
             assert 0 <= error.position <= len(text)
             return
-    if "tags in" in text or "tags not in" in text:
-        return  # a known engine bug, see test_in_with_a_list_field_does_not_crash
     assert isinstance(condition(contact, facts), bool)
 
 
-# -- known engine bugs (strict xfail: they start passing when fixed) -----------
+# -- regressions: bugs found by these tests, now fixed ------------------------
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason=(
-    "BUG: 'in'/'not in' with a list-valued field (tags) compiles, then raises "
-    "TypeError: unhashable type: 'list' at evaluation (frozenset membership)"))
 @pytest.mark.parametrize("text", ["tags in [vip, hot]", "tags not in [vip]"])
 def test_in_with_a_list_field_does_not_crash(text: str) -> None:
     """``tags in [...]`` must either be rejected when compiled or evaluate to a bool."""
@@ -630,27 +625,17 @@ def test_in_with_a_list_field_does_not_crash(text: str) -> None:
     assert isinstance(condition(contact, facts), bool)
 
 
-@pytest.mark.xfail(strict=True, raises=ConditionError, reason=(
-    "BUG: the fixed-choices typo check applies to 'matches', so a regex on an enum "
-    "field is rejected: source matches \"search\" -> \"'search' is not a possible value "
-    "here\" (contains is exempt, matches is not)"))
 def test_matches_on_a_choice_field_takes_a_pattern() -> None:
     """A regular expression over an enum field is a pattern, not a choice literal."""
     assert holds('source matches "search$"', {"source": "organic_search"}) is True
     assert holds('source matches "search$"', {"source": "web_form"}) is False
 
 
-@pytest.mark.xfail(strict=True, raises=OverflowError, reason=(
-    "BUG: re.compile raises OverflowError (not re.error) for a huge repeat count, and "
-    "compile_condition only catches re.error: title matches \"a{99999999999}\""))
 def test_huge_regex_repeat_count_is_a_condition_error() -> None:
     """A regex the re module cannot build is a ConditionError like any bad regex."""
     assert "bad regular expression" in fails('title matches "a{99999999999}"').reason
 
 
-@pytest.mark.xfail(strict=True, raises=RecursionError, reason=(
-    "BUG: the recursive-descent parser has no depth limit; 400 nested parentheses "
-    "raise RecursionError instead of compiling or raising ConditionError"))
 def test_deep_nesting_compiles_or_is_a_condition_error() -> None:
     """Deeply nested parentheses either work or are reported as a ConditionError."""
     text = "(" * 400 + "true" + ")" * 400
