@@ -17,10 +17,12 @@ from tinydb import TinyDB
 from tinydb.storages import JSONStorage
 
 from .errors import StorageError
+from .model import FIELDS, STATE_KEYS
 
 SCHEMA_VERSION = 1
 _CONTACTS = "contacts"
 _META = "meta"
+REQUIRED_KEYS = frozenset(FIELDS) | frozenset(STATE_KEYS)
 FILE_MODE = 0o640  # owner reads and writes, group reads, nobody else
 
 
@@ -55,7 +57,12 @@ class ContactStore:
         if self.path.is_dir():
             raise StorageError(f"{self.path}: is a directory, not a database file")
         if self.path.exists():
+            # Only a brand-new, empty file may be made into a Funnel database.
+            self._fresh = self.path.stat().st_size == 0
+            if self._fresh and not create:
+                raise StorageError(f"{self.path}: is an empty file, not a Funnel database")
             return
+        self._fresh = True
         if not create:
             raise StorageError(f"{self.path}: no such database; create one with "
                                "'funnel generate' or 'funnel --demo'")
@@ -68,14 +75,13 @@ class ContactStore:
                                f"{error.strerror}") from None
 
     def _check_schema(self) -> None:
-        tables = self._db.tables()
-        meta = self._meta.get(doc_id=1)
-        if meta is None:
-            if tables - {_CONTACTS, _META}:
-                raise StorageError(f"{self.path}: not a Funnel database (it holds tables "
-                                   + ", ".join(sorted(tables)) + ")")
+        if self._fresh:
             self._meta.insert({"app": "funnel", "schema": SCHEMA_VERSION})
             return
+        meta = self._meta.get(doc_id=1)
+        if meta is None:
+            raise StorageError(f"{self.path}: not a Funnel database (no Funnel header); "
+                               "nothing was changed")
         if meta.get("app") != "funnel":
             raise StorageError(f"{self.path}: not a Funnel database")
         if meta.get("schema") != SCHEMA_VERSION:
@@ -84,7 +90,14 @@ class ContactStore:
 
     def load_all(self) -> dict[int, dict]:
         with self._readable():
-            return {document.doc_id: dict(document) for document in self._contacts.all()}
+            documents = {document.doc_id: dict(document) for document in self._contacts.all()}
+        for contact_id, document in documents.items():
+            if not REQUIRED_KEYS <= document.keys():
+                missing = sorted(REQUIRED_KEYS - document.keys())
+                raise StorageError(f"{self.path}: contact {contact_id} is damaged: it lacks "
+                                   + ", ".join(missing[:5])
+                                   + (" and more" if len(missing) > 5 else ""))
+        return documents
 
     def insert(self, document: dict) -> int:
         return self._contacts.insert(document)

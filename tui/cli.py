@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Sequence
 
-from engine.errors import FieldError, FunnelError
+from engine.errors import FunnelError
 from engine.model import parse_value, utc_now
 
 from . import cli_output
@@ -32,7 +32,8 @@ def default_db() -> Path:
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2, like every user error
-        raise FunnelError(f"{self.prog}: {message} (see --help)")
+        command = self.prog.partition(" ")[2]  # "move" of "funnel move"
+        raise FunnelError(f"{command + ': ' if command else ''}{message} (see --help)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -114,9 +115,6 @@ def parse_assignments(assignments: Sequence[str]) -> dict[str, Any]:
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _run(build_parser().parse_args(argv))
-    except FieldError as error:
-        print(f"funnel: {error}", file=sys.stderr)
-        return 2
     except FunnelError as error:
         print(f"funnel: {error}", file=sys.stderr)
         return 2
@@ -136,6 +134,9 @@ def _run(args: argparse.Namespace) -> int:
     db = args.db or default_db()
     if args.command == "generate":
         return _generate(db, rules, args.contacts, args.seed)
+    if args.command == "rules":  # needs no database
+        _emit(cli_output.rules_json(rules), args.json, cli_output.rules_text)
+        return 0
     with Workspace.open(db, rules, create=False, user=getattr(args, "by", None)) as workspace:
         if args.command == "stats":
             stats = workspace.stats()
@@ -152,8 +153,6 @@ def _run(args: argparse.Namespace) -> int:
         elif args.command == "disqualify":
             result = workspace.disqualify(args.id, args.why, args.by)
             _emit(cli_output.edit_json(result), args.json, cli_output.edit_text)
-        elif args.command == "rules":
-            _emit(cli_output.rules_json(rules), args.json, cli_output.rules_text)
     return 0
 
 

@@ -1,0 +1,62 @@
+"""The engine never imports a UI library: each module imports alone without Textual or Rich.
+
+Each module is imported in a fresh interpreter, so nothing another test imported
+(the TUI, pytest plugins) can hide or cause a leak.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import engine
+
+ENGINE_DIR = Path(engine.__file__).resolve().parent
+MODULES = ["engine"] + sorted(f"engine.{path.stem}" for path in ENGINE_DIR.glob("*.py")
+                              if path.stem != "__init__")
+UI_PACKAGES = ("textual", "rich")
+PROBE = ("import importlib, sys; importlib.import_module(sys.argv[1]); "
+         "print(any(m.split('.')[0] in {ui!r} for m in sys.modules))").format(ui=UI_PACKAGES)
+
+
+def imports_ui(module: str, cwd: Path) -> str:
+    result = subprocess.run([sys.executable, "-c", PROBE, module], cwd=cwd,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_the_engine_modules_are_discovered() -> None:
+    assert {"engine.model", "engine.classify", "engine.workspace", "engine.config",
+            "engine.store"} <= set(MODULES)
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_engine_module_imports_no_ui_library(module: str, tmp_path: Path) -> None:
+    assert imports_ui(module, tmp_path) == "False"
+
+
+def test_the_probe_does_see_a_ui_import(tmp_path: Path) -> None:
+    """Guard against a probe that can never say True."""
+    pytest.importorskip("rich")
+    assert imports_ui("rich.text", tmp_path) == "True"
+
+
+@pytest.mark.parametrize("module", ["tui.cli", "tui.cli_output"])
+def test_the_headless_command_line_imports_no_ui_library(module: str, tmp_path: Path) -> None:
+    assert imports_ui(module, tmp_path) == "False"
+
+
+def test_a_headless_command_runs_without_a_ui_library(tmp_path: Path) -> None:
+    db = tmp_path / "small.json"
+    code = ("import sys; from tui.cli import main; "
+            "codes = [main(['generate', '--db', sys.argv[1], '--contacts', '20']), "
+            "main(['stats', '--db', sys.argv[1], '--json'])]; "
+            "print(codes, any(m.split('.')[0] in ('textual', 'rich') for m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code, str(db)], cwd=tmp_path,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[0, 0] False"
