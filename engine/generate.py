@@ -846,7 +846,10 @@ def _outcome(rng: random.Random, fields: dict[str, Any], steps: list[str], tier:
         fields["outcome"] = "lost"
         fields["outcome_reason"] = _one(rng, _LOST_REASONS)
     elif tier <= 1 and rng.random() < 0.02:
-        fields["disqualify_reason"] = _one(rng, _DISQUALIFY_REASONS)
+        reason = _one(rng, _DISQUALIFY_REASONS)
+        # Disqualifying is a person's pin of the exit stage, with the reason kept twice:
+        # as why the stage is pinned and as the disqualification reason itself.
+        fields.update(stage_pin="disqualified", pin_reason=reason, disqualify_reason=reason)
 
 
 _DEAL_STEPS = ("demo_request", "quote_request", "meeting")
