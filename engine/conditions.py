@@ -22,6 +22,7 @@ makes every ordering comparison false.
 
 from __future__ import annotations
 
+import difflib
 import operator
 import re
 from dataclasses import dataclass
@@ -256,8 +257,11 @@ class _Parser:
                 return name.getter, name.choices
             if literal_ok:
                 return _Constant(token.text), ()
-            raise self.fail(token, f"unknown name {token.text!r}; known names: "
-                            + ", ".join(self.vocabulary.known()))
+            known = self.vocabulary.known()
+            close = difflib.get_close_matches(token.text, known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise self.fail(token, f"unknown name {token.text!r}{hint}; known names: "
+                            + ", ".join(known))
         raise self.fail(token, f"expected a value, found {token.text or 'the end'!r}")
 
     def check_choices(self, choices: tuple[str, ...], right: Getter, token: Token,
