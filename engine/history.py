@@ -24,7 +24,3 @@ def entry(now: datetime, by: str, kind: str, *, field: str | None = None,
     if why:
         record["why"] = why
     return record
-
-
-def stage_transitions(history: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [record for record in history if record.get("kind") == "stage"]

@@ -244,6 +244,16 @@ def test_rules_switch_rederives(workspace, tmp_path):
     assert workspace.classification(contact_id).stage == "prospect"
 
 
+def test_preview_rules_counts_under_other_rules_without_switching(workspace):
+    from engine.config import load_rules
+
+    contact_id = add_lead(workspace, title="CEO", industry="software", company_size=300)
+    preview = workspace.preview_rules(load_rules("fit-first"))
+    assert preview["rules"] == "fit-first" and preview["stages"]["prospect"] == 1
+    assert workspace.rules.name == "default"
+    assert workspace.classification(contact_id).stage == "lead"
+
+
 def test_add_many_is_all_or_nothing(workspace, db):
     add_lead(workspace)
     before = db.read_bytes()
