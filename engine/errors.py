@@ -43,3 +43,7 @@ class NotFound(FunnelError):
 
 class StorageError(FunnelError):
     """The database file cannot be opened or written."""
+
+
+class Conflict(StorageError):
+    """An edit was based on a revision of a contact that someone else has changed."""

@@ -133,7 +133,7 @@ TEXT_SEARCH_FIELDS = ("name", "company", "email", "title")
 
 # Engine-managed keys of the document, never set through ``edit``.
 STATE_KEYS = ("stage", "stage_since", "stage_rules", "activities", "history", "custom", "rev",
-              "updated_at")
+              "updated_at")  # present only when set, like the fields
 
 
 def utc_now() -> datetime:
@@ -337,9 +337,8 @@ def new_contact(fields: dict[str, Any], now: datetime) -> dict[str, Any]:
     """A fresh document with every field present (``None`` when unknown)."""
     fields = dict(fields)
     created = fields.pop("created_at", None)
-    document: dict[str, Any] = {name: None for name in FIELDS}
-    document.update(budget="unknown", authority="unknown", need="unknown", timing="unknown",
-                    tags=[])
+    document: dict[str, Any] = {"budget": "unknown", "authority": "unknown",
+                                "need": "unknown", "timing": "unknown"}
     for name, value in fields.items():
         if name == "activities":
             continue
@@ -350,11 +349,21 @@ def new_contact(fields: dict[str, Any], now: datetime) -> dict[str, Any]:
     document["activities"] = sorted(
         (validate_activity(activity) for activity in fields.get("activities") or []),
         key=lambda activity: activity["at"])
-    document["custom"] = {}
     document["history"] = []
-    document["stage"] = None
-    document["stage_rules"] = None  # the rules (by name) under which `stage` was reached
     document["stage_since"] = document["created_at"]
     document["rev"] = 0
     document["updated_at"] = format_datetime(now)
-    return document
+    return compact_document(document)
+
+
+# Keys every stored document has; everything else is present only when it has a value.
+ALWAYS_PRESENT = ("created_at", "history", "rev")
+
+
+def compact_document(document: dict) -> dict:
+    """Drop empty values: at 100,000 contacts a third of the file would be nulls.
+
+    Readers use ``.get``, so an absent field and an empty one mean the same.
+    """
+    return {key: value for key, value in document.items()
+            if key in ALWAYS_PRESENT or value not in (None, [], {}, "")}

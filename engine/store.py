@@ -1,113 +1,179 @@
-"""Contact storage on TinyDB: one JSON document per contact.
+"""Contact storage: TinyDB on the journal storage, with a table that writes in O(1).
 
-This is the simple store the engine started with: TinyDB's stock JSON storage,
-which rewrites the file on every write. The workspace only uses the small
-interface below, so a faster, crash-safe storage can replace it underneath.
+TinyDB's own ``Table`` rewrites the whole table for every insert, update or
+remove (read all, change, write all). ``FunnelTable`` keeps TinyDB's reading
+API and turns each write into one journal record of just the changed documents.
+The workspace uses the small ``ContactStore`` interface on top.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from contextlib import contextmanager
-from pathlib import Path
-from typing import Iterable
+from typing import Any, Callable, Iterable, Iterator, Mapping
 
 from tinydb import TinyDB
-from tinydb.storages import JSONStorage
+from tinydb.table import Document, Table
 
 from .errors import StorageError
-from .model import FIELDS, STATE_KEYS
+from .journal import JournalStorage, LoadReport
 
-SCHEMA_VERSION = 1
 _CONTACTS = "contacts"
-_META = "meta"
-REQUIRED_KEYS = frozenset(FIELDS) | frozenset(STATE_KEYS)
-FILE_MODE = 0o640  # owner reads and writes, group reads, nobody else
+REQUIRED_KEYS = frozenset({"created_at", "history", "rev"})
+
+
+class FunnelTable(Table):
+    """A TinyDB table whose writes cost one journal record, whatever the table size."""
+
+    _storage: JournalStorage
+
+    def _commit(self, puts: dict[str, dict], gone: Iterable[str] = ()) -> None:
+        with self._storage.transaction():
+            self._storage.commit(self.name, puts, list(gone), by=self.writer)
+        self.clear_cache()
+
+    writer: str | None = None  # who the journal records as making the change
+
+    def _get_next_id(self) -> int:
+        # Other processes insert too: always derive from the caught-up table, under the lock.
+        table = self._read_table()
+        return max((int(key) for key in table), default=0) + 1
+
+    def insert(self, document: Mapping) -> int:
+        return self.insert_multiple([document])[0]
+
+    def insert_multiple(self, documents: Iterable[Mapping]) -> list[int]:
+        with self._storage.transaction():
+            next_id = self._get_next_id()
+            puts: dict[str, dict] = {}
+            for document in documents:
+                if isinstance(document, Document):
+                    doc_id = document.doc_id
+                    if str(doc_id) in self._read_table() or str(doc_id) in puts:
+                        raise ValueError(f"document with ID {doc_id} already exists")
+                else:
+                    doc_id, next_id = next_id, next_id + 1
+                puts[str(doc_id)] = dict(document)
+            if puts:
+                self._commit(puts)
+        return [int(key) for key in puts]
+
+    def update(self, fields: Mapping | Callable[[Mapping], None], cond=None,
+               doc_ids: Iterable[int] | None = None) -> list[int]:
+        with self._storage.transaction():
+            table = self._read_table()
+            if doc_ids is not None:
+                keys = [str(doc_id) for doc_id in doc_ids if str(doc_id) in table]
+            elif cond is not None:
+                keys = [key for key, doc in table.items() if cond(doc)]
+            else:
+                keys = list(table)
+            puts = {}
+            for key in keys:
+                document = dict(table[key])
+                if callable(fields):
+                    fields(document)
+                else:
+                    document.update(fields)
+                puts[key] = document
+            if puts:
+                self._commit(puts)
+        return [int(key) for key in puts]
+
+    def remove(self, cond=None, doc_ids: Iterable[int] | None = None) -> list[int]:
+        with self._storage.transaction():
+            table = self._read_table()
+            if doc_ids is not None:
+                keys = [str(doc_id) for doc_id in doc_ids if str(doc_id) in table]
+            elif cond is not None:
+                keys = [key for key, doc in table.items() if cond(doc)]
+            else:
+                raise RuntimeError("Use truncate() to remove all documents")
+            if keys:
+                self._commit({}, keys)
+        return [int(key) for key in keys]
+
+    def truncate(self) -> None:
+        with self._storage.transaction():
+            keys = list(self._read_table())
+            if keys:
+                self._commit({}, keys)
+
+    def _update_table(self, updater):  # pragma: no cover - every writer above avoids it
+        raise NotImplementedError("FunnelTable writes through the journal")
+
+
+class FunnelDB(TinyDB):
+    table_class = FunnelTable
+    default_storage_class = JournalStorage
 
 
 class ContactStore:
-    def __init__(self, path: str | os.PathLike, *, create: bool = True) -> None:
-        self.path = Path(path)
-        self._check_file(create)
-        try:
-            self._db = TinyDB(self.path, storage=JSONStorage, ensure_ascii=False)
-        except OSError as error:
-            raise StorageError(f"{self.path}: cannot open the database: "
-                               f"{error.strerror}") from None
+    def __init__(self, path: str | os.PathLike, *, create: bool = True,
+                 **storage_options: Any) -> None:
+        self.path = path
+        self._db = FunnelDB(path, create=create, **storage_options)
+        self._storage: JournalStorage = self._db.storage  # type: ignore[assignment]
         self._contacts = self._db.table(_CONTACTS, cache_size=0)
-        self._meta = self._db.table(_META, cache_size=0)
-        with self._readable():
-            self._check_schema()
+        self._check_documents(self._storage.read().get(_CONTACTS, {}))
 
-    @contextmanager
-    def _readable(self):
-        """Turn TinyDB's reactions to a damaged or foreign file into one clear error."""
-        try:
-            yield
-        except json.JSONDecodeError as error:
-            self._db.close()
-            raise StorageError(f"{self.path}: not a Funnel database (invalid JSON at line "
-                               f"{error.lineno}, column {error.colno})") from None
-        except (ValueError, TypeError, AttributeError, KeyError) as error:
-            self._db.close()
-            raise StorageError(f"{self.path}: not a Funnel database ({error})") from None
+    @property
+    def warnings(self) -> list[str]:
+        return self._storage.report.warnings
 
-    def _check_file(self, create: bool) -> None:
-        if self.path.is_dir():
-            raise StorageError(f"{self.path}: is a directory, not a database file")
-        if self.path.exists():
-            # Only a brand-new, empty file may be made into a Funnel database.
-            self._fresh = self.path.stat().st_size == 0
-            if self._fresh and not create:
-                raise StorageError(f"{self.path}: is an empty file, not a Funnel database")
-            return
-        self._fresh = True
-        if not create:
-            raise StorageError(f"{self.path}: no such database; create one with "
-                               "'funnel generate' or 'funnel --demo'")
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            descriptor = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, FILE_MODE)
-            os.close(descriptor)
-        except OSError as error:
-            raise StorageError(f"{self.path}: cannot create the database: "
-                               f"{error.strerror}") from None
+    @property
+    def report(self) -> LoadReport:
+        return self._storage.report
 
-    def _check_schema(self) -> None:
-        if self._fresh:
-            self._meta.insert({"app": "funnel", "schema": SCHEMA_VERSION})
-            return
-        meta = self._meta.get(doc_id=1)
-        if meta is None:
-            raise StorageError(f"{self.path}: not a Funnel database (no Funnel header); "
-                               "nothing was changed")
-        if meta.get("app") != "funnel":
-            raise StorageError(f"{self.path}: not a Funnel database")
-        if meta.get("schema") != SCHEMA_VERSION:
-            raise StorageError(f"{self.path}: database schema {meta.get('schema')!r} is not "
-                               f"supported (this Funnel reads schema {SCHEMA_VERSION})")
+    def _check_documents(self, documents: Mapping[str, dict], keys: Iterable[str] | None = None
+                         ) -> None:
+        for key in keys if keys is not None else documents:
+            document = documents.get(key)
+            if document is None:
+                continue
+            if not key.isdigit() or not REQUIRED_KEYS <= document.keys():
+                missing = sorted(REQUIRED_KEYS - document.keys())
+                raise StorageError(f"{self.path}: contact {key} is damaged: it lacks "
+                                   + ", ".join(missing) + "; run 'funnel check'")
 
     def load_all(self) -> dict[int, dict]:
-        with self._readable():
-            documents = {document.doc_id: dict(document) for document in self._contacts.all()}
-        for contact_id, document in documents.items():
-            if not REQUIRED_KEYS <= document.keys():
-                missing = sorted(REQUIRED_KEYS - document.keys())
-                raise StorageError(f"{self.path}: contact {contact_id} is damaged: it lacks "
-                                   + ", ".join(missing[:5])
-                                   + (" and more" if len(missing) > 5 else ""))
-        return documents
+        """Every contact by id. The dicts are shared with the store: never mutate them."""
+        return {int(key): document
+                for key, document in self._storage.read().get(_CONTACTS, {}).items()}
 
-    def insert(self, document: dict) -> int:
-        return self._contacts.insert(document)
+    def get(self, contact_id: int) -> dict | None:
+        return self._storage.read().get(_CONTACTS, {}).get(str(contact_id))
 
-    def insert_many(self, documents: Iterable[dict]) -> list[int]:
+    @contextmanager
+    def transaction(self) -> Iterator[set[int]]:
+        """Lock, catch up with other processes; yields the ids they changed meanwhile."""
+        with self._storage.transaction() as changed:
+            ids = {int(key) for table, key in changed if table == _CONTACTS}
+            self._check_documents(self._storage.read().get(_CONTACTS, {}),
+                                  [str(contact_id) for contact_id in ids])
+            yield ids
+
+    def insert_many(self, documents: Iterable[dict], by: str | None = None) -> list[int]:
+        self._contacts.writer = by
         return self._contacts.insert_multiple(documents)
 
-    def replace(self, contact_id: int, document: dict) -> None:
-        # Documents always carry every key, so TinyDB's merge-update replaces them whole.
-        self._contacts.update(document, doc_ids=[contact_id])
+    def put(self, contact_id: int, document: dict, by: str | None = None) -> None:
+        """Replace one contact's document (inside ``transaction``)."""
+        with self._storage.transaction():
+            self._storage.commit(_CONTACTS, {str(contact_id): document}, by=by)
+
+    def refresh(self) -> set[int]:
+        changed = self._storage.refresh()
+        ids = {int(key) for table, key in changed if table == _CONTACTS}
+        self._check_documents(self._storage.read().get(_CONTACTS, {}),
+                              [str(contact_id) for contact_id in ids])
+        return ids
+
+    def compact(self) -> None:
+        self._storage.compact()
 
     def close(self) -> None:
         self._db.close()
+
+
+__all__ = ["ContactStore", "FunnelDB", "FunnelTable"]

@@ -17,16 +17,17 @@ from typing import Any, Callable, Iterable
 
 from .classify import Classification, classify
 from .config import load_rules
-from .errors import FieldError, FunnelError, NotFound
+from .errors import Conflict, FieldError, FunnelError, NotFound
 from .facts import gather
 from .history import entry as history_entry
-from .model import (FIELDS, format_datetime, new_contact, parse_datetime, utc_now,
-                    validate_activity, validate_changes)
+from .model import (FIELDS, compact_document, format_datetime, new_contact, parse_datetime,
+                    utc_now, validate_activity, validate_changes)
 from .query import parse_query, sort_key
 from .rules import Rules
 from .store import ContactStore
 
 Clock = Callable[[], datetime]
+BULK_COMPACT = 1000  # adding this many contacts at once compacts the store straight after
 # The keys undo/redo restore: every editable field plus the engine's stage state.
 _RESTORED = tuple(FIELDS) + ("stage", "stage_since", "stage_rules", "activities")
 
@@ -201,7 +202,11 @@ class Workspace:
         now = self._clock()
         with bulk_work():
             documents = self._new_documents(items, now, by)
-            ids = self._store.insert_many(documents)
+            with self._store.transaction() as remote:
+                ids = self._store.insert_many(documents, by=by)
+        self._absorb(remote)
+        if len(documents) >= BULK_COMPACT:
+            self._store.compact()  # fold a big batch into the snapshot rather than the journal
         for contact_id, document in zip(ids, documents):
             self._docs[contact_id] = document
         self._subscribers.notify(ChangeEvent("add", tuple(ids), by))
@@ -226,27 +231,32 @@ class Workspace:
         return documents
 
     def edit(self, contact_id: int, changes: dict[str, Any], by: str | None = None,
-             why: str | None = None, *, kind: str = "edit") -> EditResult:
+             why: str | None = None) -> EditResult:
         """Validate, classify, persist and record an edit of some fields."""
         by = by or self.user
-        old = self._doc(contact_id)
         clean = self._validated(changes)
-        changed = {name: (old.get(name), value) for name, value in clean.items()
-                   if old.get(name) != value}
         before = self.classification(contact_id)
-        if not changed:
-            return EditResult(contact_id, {}, before, before)
-        now = self._clock()
-        new = dict(old)
-        new["history"] = list(old["history"])
-        for name, (was, value) in changed.items():
-            new[name] = value
-            new["history"].append(history_entry(now, by, "field", field=name, before=was,
-                                                after=value, why=why))
-        after = classify(new, self._rules, now)
-        self._set_stage(new, after, now, by, cause=", ".join(changed))
-        self._commit(contact_id, old, new, kind, by, label=f"edit {', '.join(changed)}")
-        return EditResult(contact_id, changed, before, self.classification(contact_id))
+        changed: dict[str, tuple[Any, Any]] = {}
+
+        def build(current: dict) -> dict | None:
+            changed.clear()
+            changed.update({name: (current.get(name), value) for name, value in clean.items()
+                            if _empty_as_none(current.get(name)) != _empty_as_none(value)})
+            if not changed:
+                return None
+            now = self._clock()
+            new = dict(current)
+            new["history"] = list(current["history"])
+            for name, (was, value) in changed.items():
+                new[name] = value
+                new["history"].append(history_entry(now, by, "field", field=name, before=was,
+                                                    after=value, why=why))
+            self._set_stage(new, classify(new, self._rules, now), now, by,
+                            cause=", ".join(changed))
+            return new
+
+        self._mutate(contact_id, "edit", by, f"edit {', '.join(clean)}", tuple(clean), build)
+        return EditResult(contact_id, dict(changed), before, self.classification(contact_id))
 
     def move(self, contact_id: int, stage_id: str, why: str, by: str | None = None) -> EditResult:
         """A person moves a contact to a stage. Moving back or out pins the stage."""
@@ -289,16 +299,21 @@ class Workspace:
     def log_activity(self, contact_id: int, kind: str, at: str | None = None,
                      count: int = 1, by: str | None = None) -> EditResult:
         by = by or self.user
-        now = self._clock()
-        activity = validate_activity({"kind": kind, "at": at or format_datetime(now),
+        activity = validate_activity({"kind": kind, "at": at or format_datetime(self._clock()),
                                       "count": count})
-        old = self._doc(contact_id)
         before = self.classification(contact_id)
-        new = dict(old)
-        new["activities"] = sorted(old["activities"] + [activity], key=lambda a: a["at"])
-        new["history"] = old["history"] + [history_entry(now, by, "activity", after=activity)]
-        self._set_stage(new, classify(new, self._rules, now), now, by, cause=kind)
-        self._commit(contact_id, old, new, "edit", by, label=f"log {kind}")
+
+        def build(current: dict) -> dict:
+            now = self._clock()
+            new = dict(current)
+            new["activities"] = sorted((current.get("activities") or []) + [activity],
+                                       key=lambda a: a["at"])
+            new["history"] = current["history"] + [history_entry(now, by, "activity",
+                                                                 after=activity)]
+            self._set_stage(new, classify(new, self._rules, now), now, by, cause=kind)
+            return new
+
+        self._mutate(contact_id, "edit", by, f"log {kind}", (), build)
         return EditResult(contact_id, {}, before, self.classification(contact_id))
 
     # -- undo / redo ---------------------------------------------------------
@@ -332,6 +347,17 @@ class Workspace:
         """Call ``callback(event)`` after every change; returns the unsubscribe function."""
         self._subscribers.callbacks.append(callback)
         return lambda: self._subscribers.callbacks.remove(callback)
+
+    def refresh(self) -> set[int]:
+        """Take in what other processes committed; subscribers hear a "remote" event."""
+        ids = self._store.refresh()
+        self._absorb(ids)
+        return ids
+
+    @property
+    def warnings(self) -> list[str]:
+        """What opening the database had to work around (e.g. a torn last record)."""
+        return list(self._store.warnings)
 
     # -- internals -----------------------------------------------------------
     def _doc(self, contact_id: int) -> dict:
@@ -380,62 +406,125 @@ class Workspace:
 
     def _manual_stage(self, contact_id: int, stage_id: str, changes: dict[str, Any], why: str,
                       by: str) -> EditResult:
-        old = self._doc(contact_id)
         before = self.classification(contact_id)
-        now = self._clock()
-        new = dict(old)
-        new["history"] = list(old["history"])
-        changed = {}
-        for name, value in self._validated(changes).items():
-            if old.get(name) != value:
-                changed[name] = (old.get(name), value)
-                new[name] = value
-                new["history"].append(history_entry(now, by, "field", field=name,
-                                                    before=old.get(name), after=value, why=why))
-        if before.stage != stage_id:
-            new["history"].append(history_entry(now, by, "stage", field="stage",
-                                                before=before.stage, after=stage_id, why=why))
-            new["stage"] = stage_id
-            new["stage_since"] = format_datetime(now)
-            new["stage_rules"] = self._rules.name
-        if new == old:
-            return EditResult(contact_id, {}, before, before)
-        self._commit(contact_id, old, new, "move", by, label=f"move to {stage_id}")
-        return EditResult(contact_id, changed, before, self.classification(contact_id))
+        clean = self._validated(changes)
+        changed: dict[str, tuple[Any, Any]] = {}
 
-    def _commit(self, contact_id: int, old: dict, new: dict, kind: str, by: str, *,
-                label: str, record_undo: bool = True) -> None:
-        now = self._clock()
-        new["rev"] = int(old.get("rev") or 0) + 1
-        new["updated_at"] = format_datetime(now)
-        self._store.replace(contact_id, new)
+        def build(current: dict) -> dict | None:
+            now = self._clock()
+            new = dict(current)
+            new["history"] = list(current["history"])
+            changed.clear()
+            for name, value in clean.items():
+                if _empty_as_none(current.get(name)) != _empty_as_none(value):
+                    changed[name] = (current.get(name), value)
+                    new[name] = value
+                    new["history"].append(history_entry(now, by, "field", field=name,
+                                                        before=current.get(name), after=value,
+                                                        why=why))
+            shown = classify(current, self._rules, now).stage
+            if shown != stage_id:
+                new["history"].append(history_entry(now, by, "stage", field="stage",
+                                                    before=shown, after=stage_id, why=why))
+                new["stage"] = stage_id
+                new["stage_since"] = format_datetime(now)
+                new["stage_rules"] = self._rules.name
+            return None if new == current else new
+
+        self._mutate(contact_id, "move", by, f"move to {stage_id}",
+                     tuple(clean) + ("stage",), build)
+        return EditResult(contact_id, dict(changed), before, self.classification(contact_id))
+
+    def _mutate(self, contact_id: int, kind: str, by: str, label: str,
+                touched: tuple[str, ...], build: Callable[[dict], dict | None], *,
+                expect_rev: int | None = None, record_undo: bool = True) -> dict | None:
+        """The one write path: lock, catch up, check for a conflict, build, commit, tell.
+
+        ``build`` gets the contact as it is now on disk (which may be newer than what
+        this session showed) and returns the new document, or None for no change.
+        Another process's change to a field this edit also changes is a conflict;
+        changes to other fields are kept and this edit applies on top of them.
+        """
+        base = self._doc(contact_id)
+        with self._store.transaction() as remote:
+            current = self._store.get(contact_id)
+            if current is None:
+                raise NotFound(f"no contact with id {contact_id} (deleted by someone else)")
+            if expect_rev is not None and current.get("rev") != expect_rev:
+                raise FunnelError(f"contact {contact_id} changed since; cannot {kind} "
+                                  f"'{label}'")
+            if current.get("rev") != base.get("rev"):
+                clash = [name for name in touched
+                         if _empty_as_none(current.get(name)) != _empty_as_none(base.get(name))]
+                if clash:
+                    raise Conflict(_conflict_message(contact_id, current, clash))
+            new = build(current)
+            if new is not None:
+                new = compact_document(new)
+                new["rev"] = int(current.get("rev") or 0) + 1
+                new["updated_at"] = format_datetime(self._clock())
+                self._store.put(contact_id, new, by=by)
+        self._absorb(remote - {contact_id})
+        if new is None:
+            if current is not base:
+                self._absorb({contact_id})
+            return None
         self._docs[contact_id] = new
         self._classes.pop(contact_id, None)
         self._facts.pop(contact_id, None)
         if record_undo:
-            self._undo.append(_UndoStep(contact_id, _snapshot(old), _snapshot(new),
+            self._undo.append(_UndoStep(contact_id, _snapshot(current), _snapshot(new),
                                         new["rev"], label))
             self._redo.clear()
         self._subscribers.notify(ChangeEvent(kind, (contact_id,), by))
+        return new
+
+    def _absorb(self, ids: set[int]) -> None:
+        """Bring this session's copies up to date with documents others changed."""
+        if not ids:
+            return
+        for contact_id in ids:
+            document = self._store.get(contact_id)
+            if document is None:
+                self._docs.pop(contact_id, None)
+            else:
+                self._docs[contact_id] = document
+            self._classes.pop(contact_id, None)
+            self._facts.pop(contact_id, None)
+        self._subscribers.notify(ChangeEvent("remote", tuple(sorted(ids)), "another session"))
 
     def _restore(self, step: _UndoStep, target: dict[str, Any], kind: str, by: str) -> None:
-        old = self._doc(step.contact_id)
-        if old.get("rev") != step.rev:
-            raise FunnelError(f"contact {step.contact_id} changed since; cannot {kind} "
-                              f"'{step.label}'")
-        now = self._clock()
-        new = dict(old)
-        new["history"] = list(old["history"])
-        for name in _RESTORED:
-            if old.get(name) != target.get(name):
-                if name not in ("stage_since", "stage_rules", "activities"):
-                    new["history"].append(history_entry(
-                        now, by, "stage" if name == "stage" else "field", field=name,
-                        before=old.get(name), after=target.get(name),
-                        why=f"{kind} of '{step.label}'"))
-                new[name] = copy.deepcopy(target.get(name))
-        self._commit(step.contact_id, old, new, kind, by, label=step.label, record_undo=False)
-        step.rev = new["rev"]
+        def build(current: dict) -> dict:
+            now = self._clock()
+            new = dict(current)
+            new["history"] = list(current["history"])
+            for name in _RESTORED:
+                if current.get(name) != target.get(name):
+                    if name not in ("stage_since", "stage_rules", "activities"):
+                        new["history"].append(history_entry(
+                            now, by, "stage" if name == "stage" else "field", field=name,
+                            before=current.get(name), after=target.get(name),
+                            why=f"{kind} of '{step.label}'"))
+                    new[name] = copy.deepcopy(target.get(name))
+            return new
+
+        new = self._mutate(step.contact_id, kind, by, step.label, (), build,
+                           expect_rev=step.rev, record_undo=False)
+        if new is not None:
+            step.rev = new["rev"]
+
+
+def _empty_as_none(value: Any) -> Any:
+    return None if value in ("", [], {}) else value
+
+
+def _conflict_message(contact_id: int, current: dict, fields: list[str]) -> str:
+    last = next((entry for entry in reversed(current.get("history") or [])
+                 if entry.get("field") in fields), None)
+    who = f" by {last['by']}" if last else ""
+    name = current.get("name") or current.get("email") or "no name"
+    return (f"conflict on contact {contact_id} ({name}): {', '.join(fields)} changed{who} "
+            "since you loaded it; your edit was not saved (reload and try again)")
 
 
 @contextmanager
@@ -455,7 +544,7 @@ def bulk_work():
 
 
 def _evidence_time(document: dict, now: datetime) -> datetime:
-    moments = [document["created_at"]] + [a["at"] for a in document["activities"][-1:]]
+    moments = [document["created_at"]] + [a["at"] for a in (document.get("activities") or [])[-1:]]
     latest = parse_datetime(max(moments))
     return min(latest, now)
 

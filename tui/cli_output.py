@@ -24,8 +24,8 @@ def contact_json(workspace: Workspace, contact_id: int) -> dict[str, Any]:
     return {
         "id": contact_id,
         "fields": {name: document.get(name) for name in FIELDS},
-        "activities": document.get("activities", []),
-        "custom": document.get("custom", {}),
+        "activities": document.get("activities") or [],
+        "custom": document.get("custom") or {},
         "stage_since": document.get("stage_since"),
         "rev": document.get("rev"),
         "classification": result.to_dict(),

@@ -365,7 +365,7 @@ def test_show_text_prints_markup_literally(db: Path) -> None:
 def test_show_text_neutralises_escapes_already_in_the_file(db: Path, cold_lead: int) -> None:
     """Even a hand-edited file cannot make `show` send escape sequences to the terminal."""
     data = json.loads(db.read_text(encoding="utf-8"))
-    data["contacts"][str(cold_lead)]["name"] = "x\x1b[31mred\x07"
+    data["tables"]["contacts"][str(cold_lead)]["name"] = "x\x1b[31mred\x07"
     db.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
     result = funnel(db.parent, "show", cold_lead, "--db", db)
     assert result.returncode == 0, result.stderr

@@ -84,8 +84,13 @@ def test_edit_moves_forward_and_logs_the_transition(workspace, db, clock):
     assert transition["by"] == "rule:stage.opportunity" and "reviewer" in transition["why"]
     assert document["stage_since"] == format_datetime(clock.now)
     assert document["rev"] == 1
-    on_disk = json.loads(db.read_text(encoding="utf-8"))["contacts"][str(contact_id)]
+    last_record = json.loads(db.with_name(db.name + ".journal").read_text(
+        encoding="utf-8").splitlines()[-1])
+    on_disk = last_record["put"][str(contact_id)]
+    assert last_record["by"] == "reviewer"
     assert on_disk["need"] == "yes" and on_disk["stage"] == "opportunity"
+    with Workspace.open(db, "default", clock=clock) as other:
+        assert other.get(contact_id)["need"] == "yes"
 
 
 def test_bad_value_is_refused_and_nothing_is_written(workspace, db):
@@ -190,7 +195,7 @@ def test_a_new_edit_clears_redo(workspace):
     workspace.edit(contact_id, {"owner": "bartek"})
     assert not workspace.can_redo
     workspace.undo()
-    assert workspace.get(contact_id)["owner"] is None
+    assert workspace.get(contact_id).get("owner") is None
     with pytest.raises(FunnelError):
         workspace.undo()
 
