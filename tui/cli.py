@@ -85,6 +85,11 @@ def build_parser() -> argparse.ArgumentParser:
     disqualify.add_argument("--by")
     disqualify.add_argument("--json", action="store_true")
 
+    check = commands.add_parser("check", parents=[common],
+                                help="verify the database files and repair what can be repaired")
+    check.add_argument("--no-repair", action="store_true", help="only report")
+    check.add_argument("--json", action="store_true")
+
     rules = commands.add_parser("rules", parents=[common],
                                 help="check and print the active rules")
     rules.add_argument("--json", action="store_true")
@@ -137,7 +142,11 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "rules":  # needs no database
         _emit(cli_output.rules_json(rules), args.json, cli_output.rules_text)
         return 0
+    if args.command == "check":
+        return _check(db, repair=not args.no_repair, as_json=args.json)
     with Workspace.open(db, rules, create=False, user=getattr(args, "by", None)) as workspace:
+        for warning in workspace.warnings:
+            print(f"funnel: warning: {warning}", file=sys.stderr)
         if args.command == "stats":
             stats = workspace.stats()
             _emit(stats, args.json, cli_output.stats_text)
@@ -153,6 +162,24 @@ def _run(args: argparse.Namespace) -> int:
         elif args.command == "disqualify":
             result = workspace.disqualify(args.id, args.why, args.by)
             _emit(cli_output.edit_json(result), args.json, cli_output.edit_text)
+    return 0
+
+
+def _check(db: Path, *, repair: bool, as_json: bool) -> int:
+    from engine.check import check_database
+
+    report = check_database(db, repair=repair)
+    if as_json:
+        _emit({"path": str(db), "healthy": report.healthy, "contacts": report.contacts,
+               "records": report.records, "findings": report.findings,
+               "repairs": report.repairs if repair else [], "fatal": report.fatal}, True, str)
+    else:
+        lines = report.lines() if repair else [line for line in report.lines()
+                                               if not line.startswith("repaired:")]
+        print("\n".join(lines))
+    if report.fatal:
+        print(f"funnel: {db}: {report.fatal}", file=sys.stderr)
+        return 2
     return 0
 
 
