@@ -33,6 +33,7 @@ from typing import Any, Iterator
 
 from tinydb.storages import Storage
 
+from .documents import Documents, dump, snapshot_chunks
 from .errors import FieldError, StorageError
 
 FORMAT = "funnel-store"
@@ -89,10 +90,6 @@ def check_json_native(value: Any, where: str) -> None:
     raise FieldError(where, f"a {kind.__name__} cannot be stored (only JSON values)")
 
 
-def _dump(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-
-
 # -- files ------------------------------------------------------------------------
 
 def _fsync_directory(path: Path) -> None:
@@ -103,14 +100,14 @@ def _fsync_directory(path: Path) -> None:
         os.close(descriptor)
 
 
-def _write_atomically(target: Path, chunks: Iterator[str]) -> None:
+def _write_atomically(target: Path, chunks: Iterator[bytes | str]) -> None:
     """Temp file beside the target, fsync, rename over it, fsync the directory."""
     temp = target.with_name(f".{target.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.tmp")
     descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
     try:
-        with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as handle:
+        with os.fdopen(descriptor, "wb", buffering=1 << 20) as handle:
             for chunk in chunks:
-                handle.write(chunk)
+                handle.write(chunk.encode("utf-8") if isinstance(chunk, str) else chunk)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temp, target)
@@ -120,21 +117,12 @@ def _write_atomically(target: Path, chunks: Iterator[str]) -> None:
     _fsync_directory(target.parent)
 
 
-def _snapshot_chunks(tables: dict[str, dict[str, dict]], seq: int) -> Iterator[str]:
-    header = {"format": FORMAT, "schema": SCHEMA, "seq": seq}
-    yield '{"funnel":' + _dump(header) + ',\n"tables":{'
-    for table_index, (name, documents) in enumerate(tables.items()):
-        yield ("," if table_index else "") + "\n" + _dump(name) + ":{"
-        first = True
-        for doc_id, document in documents.items():
-            yield ("\n" if first else ",\n") + _dump(doc_id) + ":" + _dump(document)
-            first = False
-        yield "}"
-    yield "}}\n"
+def _snapshot_chunks(tables: dict, seq: int) -> Iterator[bytes]:
+    return snapshot_chunks(tables, seq, SCHEMA, FORMAT)
 
 
 def _journal_header(base_seq: int) -> str:
-    return _dump({"journal": FORMAT, "schema": SCHEMA, "base": base_seq}) + "\n"
+    return dump({"journal": FORMAT, "schema": SCHEMA, "base": base_seq}) + "\n"
 
 
 class _FileLock:
@@ -196,7 +184,7 @@ class JournalStorage(Storage):
         self.compact_bytes = compact_bytes
         self._lock = _FileLock(self.paths.lock, lock_timeout)
         self._mutex = threading.RLock()  # the journal position and tables, within a process
-        self._tables: dict[str, dict[str, dict]] = {}
+        self._tables: dict[str, Documents] = {}
         self._seq = 0
         self._journal_inode: int | None = None
         self._offset = 0  # end of the last good journal line we applied
@@ -205,7 +193,7 @@ class JournalStorage(Storage):
         self._open(create)
 
     # -- TinyDB's Storage interface -------------------------------------------
-    def read(self) -> dict[str, dict[str, dict]]:
+    def read(self) -> dict[str, Documents]:
         return self._tables
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
@@ -214,12 +202,14 @@ class JournalStorage(Storage):
         FunnelTable never calls this for ordinary edits; they go through ``commit``.
         """
         for name, documents in data.items():
-            check_json_native(documents, name)
+            if not isinstance(documents, Documents):
+                check_json_native(documents, name)
         with self._mutex:
             self._lock.acquire()
             try:
                 self.refresh()
-                self._tables = {name: dict(documents) for name, documents in data.items()}
+                self._tables = {name: _as_documents(documents, str(self.paths.snapshot))
+                                for name, documents in data.items()}
                 self._seq += 1
                 _write_atomically(self.paths.snapshot, _snapshot_chunks(self._tables, self._seq))
                 _write_atomically(self.paths.journal, iter([_journal_header(self._seq)]))
@@ -343,7 +333,7 @@ class JournalStorage(Storage):
                 raise StorageError(f"{where()}: damaged record in the middle of the journal; "
                                    "run 'funnel check' to repair") from None
             if seq > self._seq:
-                documents = self._tables.setdefault(table, {})
+                documents = self._table(table)
                 documents.update(puts)
                 for key in gone:
                     documents.pop(key, None)
@@ -377,15 +367,21 @@ class JournalStorage(Storage):
 
     def _reload(self) -> set[tuple[str, str]]:
         """The journal was swapped by a compaction: reload, and say which documents differ."""
-        before = {name: dict(documents) for name, documents in self._tables.items()}
+        before = self._tables
         self._open(create=False)
         changed = set()
         for name in set(before) | set(self._tables):
-            old, new = before.get(name, {}), self._tables.get(name, {})
+            old, new = before.get(name, Documents()), self._tables.get(name, Documents())
             for key in set(old) | set(new):
-                if old.get(key) != new.get(key):
+                if key not in old or key not in new or old.encoded(key) != new.encoded(key):
                     changed.add((name, key))
         return changed
+
+    def _table(self, name: str) -> Documents:
+        documents = self._tables.get(name)
+        if documents is None:
+            documents = self._tables[name] = Documents(where=str(self.paths.snapshot))
+        return documents
 
     # -- writing -------------------------------------------------------------------
     @contextmanager
@@ -430,9 +426,9 @@ class JournalStorage(Storage):
                 record["put"] = puts
             if gone:
                 record["del"] = list(gone)
-            line = (_dump(record) + "\n").encode("utf-8")
+            line = (dump(record) + "\n").encode("utf-8")
             self._append(line)
-            documents = self._tables.setdefault(table, {})
+            documents = self._table(table)
             documents.update(puts)
             for key in gone:
                 documents.pop(key, None)
@@ -495,7 +491,7 @@ class JournalStorage(Storage):
                     if self._journal_inode is None:
                         return  # no journal: the snapshot already holds everything
                     seq, inode, offset = self._seq, self._journal_inode, self._offset
-                    captured = {name: dict(docs) for name, docs in self._tables.items()}
+                    captured = {name: docs.copy() for name, docs in self._tables.items()}
                 finally:
                     self._lock.release()
         finally:
@@ -504,7 +500,7 @@ class JournalStorage(Storage):
             f".{self.paths.snapshot.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.compact")
         try:
             descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE)
-            with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as handle:
+            with os.fdopen(descriptor, "wb", buffering=1 << 20) as handle:
                 for chunk in _snapshot_chunks(captured, seq):
                     handle.write(chunk)
                 handle.flush()
@@ -532,3 +528,11 @@ class JournalStorage(Storage):
             raise _readonly_error(self.paths.snapshot, error) from None
         finally:
             temp.unlink(missing_ok=True)
+
+
+def _as_documents(documents: Any, where: str) -> Documents:
+    if isinstance(documents, Documents):
+        return documents
+    converted = Documents(where=where)
+    converted.update(documents)
+    return converted

@@ -18,6 +18,7 @@ import shutil
 from pathlib import Path
 from typing import Any, Callable
 
+from .documents import Documents, read_lines
 from .errors import StorageError
 from .model import compact_document
 
@@ -33,6 +34,12 @@ def read_snapshot(path: Path) -> tuple[dict[str, dict[str, dict]], int]:
         raise StorageError(f"{path}: no such database") from None
     except OSError as error:
         raise StorageError(f"{path}: cannot read: {error.strerror}") from None
+    fast = read_lines(data, str(path))
+    if fast is not None:
+        header, tables = fast
+        if header.get("format") == FORMAT and header.get("schema") == SCHEMA \
+                and isinstance(header.get("seq"), int):
+            return tables, header["seq"]
     try:
         document = json.loads(data)
     except UnicodeDecodeError:
@@ -54,7 +61,12 @@ def read_snapshot(path: Path) -> tuple[dict[str, dict[str, dict]], int]:
             isinstance(docs, dict) and all(isinstance(doc, dict) for doc in docs.values())
             for docs in tables.values()):
         raise StorageError(f"{path}: damaged: the tables are not objects of documents")
-    return tables, int(document["funnel"]["seq"])
+    # Laid out by hand or by another tool: parsed whole, held parsed.
+    loaded = {}
+    for name, docs in tables.items():
+        loaded[name] = Documents(where=str(path))
+        loaded[name].update(docs)
+    return loaded, int(document["funnel"]["seq"])
 
 
 def schema_of(document: Any) -> int | None:

@@ -115,7 +115,6 @@ class ContactStore:
         self._db = FunnelDB(path, create=create, **storage_options)
         self._storage: JournalStorage = self._db.storage  # type: ignore[assignment]
         self._contacts = self._db.table(_CONTACTS, cache_size=0)
-        self._check_documents(self._storage.read().get(_CONTACTS, {}))
 
     @property
     def warnings(self) -> list[str]:
@@ -125,33 +124,39 @@ class ContactStore:
     def report(self) -> LoadReport:
         return self._storage.report
 
-    def _check_documents(self, documents: Mapping[str, dict], keys: Iterable[str] | None = None
-                         ) -> None:
-        for key in keys if keys is not None else documents:
-            document = documents.get(key)
-            if document is None:
-                continue
-            if not key.isdigit() or not REQUIRED_KEYS <= document.keys():
-                missing = sorted(REQUIRED_KEYS - document.keys())
-                raise StorageError(f"{self.path}: contact {key} is damaged: it lacks "
-                                   + ", ".join(missing) + "; run 'funnel check'")
+    def _documents(self) -> Mapping[str, dict]:
+        return self._storage.read().get(_CONTACTS) or {}
 
-    def load_all(self) -> dict[int, dict]:
-        """Every contact by id. The dicts are shared with the store: never mutate them."""
-        return {int(key): document
-                for key, document in self._storage.read().get(_CONTACTS, {}).items()}
+    def _checked(self, key: str, document: dict) -> dict:
+        # Checked when read (documents are parsed lazily), not all at open.
+        if not REQUIRED_KEYS <= document.keys():
+            missing = sorted(REQUIRED_KEYS - document.keys())
+            raise StorageError(f"{self.path}: contact {key} is damaged: it lacks "
+                               + ", ".join(missing) + "; run 'funnel check'")
+        return document
+
+    def __len__(self) -> int:
+        return len(self._documents())
+
+    def ids(self) -> list[int]:
+        return [int(key) for key in self._documents()]
+
+    def items(self) -> Iterator[tuple[int, dict]]:
+        """Every (id, contact). The dicts are shared with the store: never mutate them."""
+        documents = self._documents()
+        for key in documents:
+            yield int(key), self._checked(key, documents[key])
 
     def get(self, contact_id: int) -> dict | None:
-        return self._storage.read().get(_CONTACTS, {}).get(str(contact_id))
+        key = str(contact_id)
+        document = self._documents().get(key)
+        return None if document is None else self._checked(key, document)
 
     @contextmanager
     def transaction(self) -> Iterator[set[int]]:
         """Lock, catch up with other processes; yields the ids they changed meanwhile."""
         with self._storage.transaction() as changed:
-            ids = {int(key) for table, key in changed if table == _CONTACTS}
-            self._check_documents(self._storage.read().get(_CONTACTS, {}),
-                                  [str(contact_id) for contact_id in ids])
-            yield ids
+            yield {int(key) for table, key in changed if table == _CONTACTS}
 
     def insert_many(self, documents: Iterable[dict], by: str | None = None) -> list[int]:
         self._contacts.writer = by
@@ -164,10 +169,7 @@ class ContactStore:
 
     def refresh(self) -> set[int]:
         changed = self._storage.refresh()
-        ids = {int(key) for table, key in changed if table == _CONTACTS}
-        self._check_documents(self._storage.read().get(_CONTACTS, {}),
-                              [str(contact_id) for contact_id in ids])
-        return ids
+        return {int(key) for table, key in changed if table == _CONTACTS}
 
     def compact(self) -> None:
         self._storage.compact()

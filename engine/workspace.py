@@ -85,8 +85,6 @@ class Workspace:
         self._rules = rules
         self._clock = clock
         self.user = user or os.environ.get("FUNNEL_USER") or os.environ.get("USER") or "me"
-        with bulk_work():
-            self._docs = store.load_all()
         self._classes: dict[int, Classification] = {}
         self._facts: dict[int, dict] = {}  # gathered facts, valid for one day and half-life
         self._facts_half_life: float | None = None
@@ -127,14 +125,14 @@ class Workspace:
     def preview_rules(self, rules: Rules) -> dict[str, dict[str, int]]:
         """Stats under other rules, without switching: the Scoring tab's preview."""
         now = self._clock()
-        return _count([classify(doc, rules, now) for doc in self._docs.values()], rules)
+        return _count([classify(doc, rules, now) for _, doc in self._store.items()], rules)
 
     # -- reading -----------------------------------------------------------
     def __len__(self) -> int:
-        return len(self._docs)
+        return len(self._store)
 
     def ids(self) -> list[int]:
-        return list(self._docs)
+        return self._store.ids()
 
     def get(self, contact_id: int) -> dict:
         """A copy of the contact document (history included)."""
@@ -145,7 +143,7 @@ class Workspace:
         self._refresh_clock()
         found = self._classes.get(contact_id)
         if found is None:
-            found = self._classes[contact_id] = classify(self._docs[contact_id], self._rules,
+            found = self._classes[contact_id] = classify(self._doc(contact_id), self._rules,
                                                          self._now)
         return found
 
@@ -163,7 +161,7 @@ class Workspace:
             self._facts_half_life = half_life
         facts = self._facts
         with bulk_work():
-            for contact_id, document in self._docs.items():
+            for contact_id, document in self._store.items():
                 if contact_id not in cache:
                     gathered = facts.get(contact_id)
                     if gathered is None:
@@ -174,7 +172,7 @@ class Workspace:
     def contacts(self, query: str | None = None, sort: str = "attention") -> list[Row]:
         test = parse_query(query, self.user)
         classes = self.classify_all()
-        rows = [(cid, doc, classes[cid]) for cid, doc in self._docs.items()
+        rows = [(cid, doc, classes[cid]) for cid, doc in self._store.items()
                 if test(doc, classes[cid])]
         order = {stage.id: stage.order for stage in self._rules.stages + self._rules.exits}
         rows.sort(key=sort_key(sort, order))
@@ -207,8 +205,6 @@ class Workspace:
         self._absorb(remote)
         if len(documents) >= BULK_COMPACT:
             self._store.compact()  # fold a big batch into the snapshot rather than the journal
-        for contact_id, document in zip(ids, documents):
-            self._docs[contact_id] = document
         self._subscribers.notify(ChangeEvent("add", tuple(ids), by))
         return ids
 
@@ -361,10 +357,10 @@ class Workspace:
 
     # -- internals -----------------------------------------------------------
     def _doc(self, contact_id: int) -> dict:
-        try:
-            return self._docs[contact_id]
-        except KeyError:
-            raise NotFound(f"no contact with id {contact_id}") from None
+        document = self._store.get(contact_id)
+        if document is None:
+            raise NotFound(f"no contact with id {contact_id}")
+        return document
 
     def _refresh_clock(self) -> None:
         # Decay, rotting and overdue depend on the day; re-derive when it turns.
@@ -469,7 +465,6 @@ class Workspace:
             if current is not base:
                 self._absorb({contact_id})
             return None
-        self._docs[contact_id] = new
         self._classes.pop(contact_id, None)
         self._facts.pop(contact_id, None)
         if record_undo:
@@ -484,11 +479,6 @@ class Workspace:
         if not ids:
             return
         for contact_id in ids:
-            document = self._store.get(contact_id)
-            if document is None:
-                self._docs.pop(contact_id, None)
-            else:
-                self._docs[contact_id] = document
             self._classes.pop(contact_id, None)
             self._facts.pop(contact_id, None)
         self._subscribers.notify(ChangeEvent("remote", tuple(sorted(ids)), "another session"))
