@@ -356,7 +356,7 @@ class JournalStorage(Storage):
                 stat = None
             inode = stat.st_ino if stat else None
             if inode != self._journal_inode:
-                return self._reload()
+                return self._follow_new_journal(inode)
             if stat is None or stat.st_size == self._offset:
                 return set()
             with open(self.paths.journal, "rb") as handle:
@@ -364,6 +364,23 @@ class JournalStorage(Storage):
                 tail = handle.read()
             # A torn tail here is most likely a commit still being written: not a warning.
             return self._apply_journal(tail, 0, LoadReport(), base=self._offset)
+
+    def _follow_new_journal(self, inode: int | None) -> set[tuple[str, str]]:
+        """Another process compacted. If we had seen everything it folded in, the new
+        journal holds all we lack: no need to read the snapshot again."""
+        if inode is not None:
+            try:
+                with open(self.paths.journal, "rb") as handle:
+                    new_inode = os.fstat(handle.fileno()).st_ino
+                    data = handle.read()
+                base, start = self._journal_base(data)
+            except (OSError, StorageError):
+                return self._reload()
+            if new_inode == inode and base <= self._seq:
+                self._journal_inode, self._offset = new_inode, start
+                self.report.snapshot_seq = base
+                return self._apply_journal(data, start, LoadReport())
+        return self._reload()
 
     def _reload(self) -> set[tuple[str, str]]:
         """The journal was swapped by a compaction: reload, and say which documents differ."""
