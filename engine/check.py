@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .errors import FieldError
 from .journal import (LOCK_TIMEOUT, StorePaths, _FileLock, _journal_header, _snapshot_chunks,
-                      _write_atomically, check_json_native)
+                      _write_atomically, check_json_native, remove_stale_temps)
 from .migrate import SCHEMA, read_snapshot, schema_of
 
 _REQUIRED_DEFAULTS = {"history": [], "rev": 0}
@@ -41,7 +41,7 @@ class CheckReport:
         if self.fatal:
             out.append(f"cannot repair: {self.fatal}")
         elif self.healthy:
-            out.append("healthy: nothing to repair")
+            out.append("healthy: no damage found")
         return out
 
 
@@ -54,6 +54,9 @@ def check_database(path: str | Path, *, repair: bool = True) -> CheckReport:
     lock = _FileLock(paths.lock, LOCK_TIMEOUT)
     lock.acquire()
     try:
+        for stale in remove_stale_temps(paths):  # housekeeping, not damage
+            report.repairs.append(f"removed {stale.name}, a temp file left by an "
+                                  "interrupted write")
         tables, seq = _read_snapshot(paths, report)
         if tables is None:
             return report

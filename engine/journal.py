@@ -121,6 +121,35 @@ def _snapshot_chunks(tables: dict, seq: int) -> Iterator[bytes]:
     return snapshot_chunks(tables, seq, SCHEMA, FORMAT)
 
 
+def remove_stale_temps(paths: StorePaths) -> list[Path]:
+    """Delete temp files left by a process killed mid-write (its pid is gone)."""
+    removed = []
+    for target in (paths.snapshot, paths.journal):
+        prefix = f".{target.name}."
+        for candidate in target.parent.glob(prefix + "*"):
+            rest = candidate.name[len(prefix):].split(".")
+            if len(rest) != 3 or rest[2] not in ("tmp", "compact") or not rest[0].isdigit():
+                continue
+            if _alive(int(rest[0])):
+                continue
+            try:
+                candidate.unlink()
+                removed.append(candidate)
+            except OSError:
+                pass
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 def _journal_header(base_seq: int) -> str:
     return dump({"journal": FORMAT, "schema": SCHEMA, "base": base_seq}) + "\n"
 
@@ -186,7 +215,11 @@ class JournalStorage(Storage):
         self._mutex = threading.RLock()  # the journal position and tables, within a process
         self._tables: dict[str, Documents] = {}
         self._seq = 0
+        # The journal we follow, held open: while we hold it its inode cannot be reused,
+        # so a journal swapped by another process's compaction is always noticed.
+        self._journal_handle: Any = None
         self._journal_inode: int | None = None
+        self._generation = 0  # bumped whenever we start following another journal file
         self._offset = 0  # end of the last good journal line we applied
         self._compacting = False
         self.report = LoadReport()
@@ -213,8 +246,7 @@ class JournalStorage(Storage):
                 self._seq += 1
                 _write_atomically(self.paths.snapshot, _snapshot_chunks(self._tables, self._seq))
                 _write_atomically(self.paths.journal, iter([_journal_header(self._seq)]))
-                stat = os.stat(self.paths.journal)
-                self._journal_inode, self._offset = stat.st_ino, stat.st_size
+                self._offset = self._track()
                 self.report.snapshot_seq = self._seq
             except OSError as error:
                 raise _readonly_error(self.paths.snapshot, error) from None
@@ -228,6 +260,8 @@ class JournalStorage(Storage):
                 self.compact(wait=False)
         except StorageError:
             pass  # another writer holds the lock; it or a later close will compact
+        finally:
+            self._track(None)
 
     # -- opening -----------------------------------------------------------------
     def _open(self, create: bool) -> None:
@@ -274,16 +308,21 @@ class JournalStorage(Storage):
             handle = open(self.paths.journal, "rb")
         except FileNotFoundError:
             self._tables, self._seq, self.report = tables, seq, report
-            self._journal_inode, self._offset = None, 0
+            self._track(None)
+            self._offset = 0
             return True
-        with handle:
-            inode = os.fstat(handle.fileno()).st_ino
-            data = handle.read()
-        base, offset = self._journal_base(data)
+        data = handle.read()
+        try:
+            base, offset = self._journal_base(data)
+        except StorageError:
+            handle.close()
+            raise
         if base > seq:
+            handle.close()
             return False
         self._tables, self._seq = tables, seq
-        self._journal_inode, self._offset = inode, offset
+        self._track(handle)
+        self._offset = offset
         self._apply_journal(data, offset, report)
         self.report = report
         return True
@@ -359,9 +398,8 @@ class JournalStorage(Storage):
                 return self._follow_new_journal(inode)
             if stat is None or stat.st_size == self._offset:
                 return set()
-            with open(self.paths.journal, "rb") as handle:
-                handle.seek(self._offset)
-                tail = handle.read()
+            self._journal_handle.seek(self._offset)
+            tail = self._journal_handle.read()
             # A torn tail here is most likely a commit still being written: not a warning.
             return self._apply_journal(tail, 0, LoadReport(), base=self._offset)
 
@@ -370,17 +408,37 @@ class JournalStorage(Storage):
         journal holds all we lack: no need to read the snapshot again."""
         if inode is not None:
             try:
-                with open(self.paths.journal, "rb") as handle:
-                    new_inode = os.fstat(handle.fileno()).st_ino
-                    data = handle.read()
+                handle = open(self.paths.journal, "rb")
+            except OSError:
+                return self._reload()
+            try:
+                data = handle.read()
                 base, start = self._journal_base(data)
             except (OSError, StorageError):
+                handle.close()
                 return self._reload()
-            if new_inode == inode and base <= self._seq:
-                self._journal_inode, self._offset = new_inode, start
+            if os.fstat(handle.fileno()).st_ino == inode and base <= self._seq:
+                self._track(handle)
+                self._offset = start
                 self.report.snapshot_seq = base
                 return self._apply_journal(data, start, LoadReport())
+            handle.close()
         return self._reload()
+
+    def _track(self, handle: Any = ...) -> int:
+        """Follow ``handle`` (default: open the journal now); returns its size."""
+        if self._journal_handle is not None:
+            self._journal_handle.close()
+        if handle is ...:
+            handle = open(self.paths.journal, "rb")
+        self._journal_handle = handle
+        self._generation += 1
+        if handle is None:
+            self._journal_inode = None
+            return 0
+        stat = os.fstat(handle.fileno())
+        self._journal_inode = stat.st_ino
+        return stat.st_size
 
     def _reload(self) -> set[tuple[str, str]]:
         """The journal was swapped by a compaction: reload, and say which documents differ."""
@@ -457,8 +515,7 @@ class JournalStorage(Storage):
         try:
             if self._journal_inode is None:
                 _write_atomically(journal, iter([_journal_header(self._seq)]))
-                self._journal_inode = os.stat(journal).st_ino
-                self._offset = os.stat(journal).st_size
+                self._offset = self._track()
             descriptor = os.open(journal, os.O_WRONLY | os.O_APPEND)
         except OSError as error:
             raise _readonly_error(journal, error) from None
@@ -507,12 +564,13 @@ class JournalStorage(Storage):
                     self.refresh()
                     if self._journal_inode is None:
                         return  # no journal: the snapshot already holds everything
-                    seq, inode, offset = self._seq, self._journal_inode, self._offset
+                    seq, generation, offset = self._seq, self._generation, self._offset
                     captured = {name: docs.copy() for name, docs in self._tables.items()}
                 finally:
                     self._lock.release()
         finally:
             self._lock.timeout = saved
+        remove_stale_temps(self.paths)
         temp = self.paths.snapshot.with_name(
             f".{self.paths.snapshot.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.compact")
         try:
@@ -526,18 +584,16 @@ class JournalStorage(Storage):
                 self._lock.acquire()
                 try:
                     self.refresh()
-                    if self._journal_inode != inode:
+                    if self._generation != generation:
                         return  # another process compacted meanwhile; ours is stale
                     # Lines committed after the capture move to the new journal unchanged.
-                    with open(self.paths.journal, "rb") as handle:
-                        handle.seek(offset)
-                        later = handle.read(self._offset - offset)
+                    self._journal_handle.seek(offset)
+                    later = self._journal_handle.read(self._offset - offset)
                     os.replace(temp, self.paths.snapshot)
                     _fsync_directory(self.paths.snapshot.parent)
                     _write_atomically(self.paths.journal,
                                       iter([_journal_header(seq), later.decode("utf-8")]))
-                    stat = os.stat(self.paths.journal)
-                    self._journal_inode, self._offset = stat.st_ino, stat.st_size
+                    self._offset = self._track()
                     self.report.snapshot_seq = seq
                 finally:
                     self._lock.release()
