@@ -385,14 +385,12 @@ def test_a_session_idle_across_other_processes_compactions_keeps_its_commit(tmp_
     idle = ContactStore(db, create=False)  # e.g. the TUI, open all afternoon
     busy = ContactStore(db, create=False)  # e.g. scripts and imports elsewhere
     _raw_edit(idle, 1, "idle session, morning")
-    journal_inode = os.stat(f"{db}.journal").st_ino
-    for round_ in range(50):
+    # Many compactions while the idle session sleeps: on ext4 an inode number of a
+    # swapped-out journal comes back within a few, which once hid the swap from the
+    # idle session (it now holds its journal open, so the number cannot return).
+    for round_ in range(20):
         _raw_edit(busy, 2, f"busy {round_}")
         busy.compact()
-        if os.stat(f"{db}.journal").st_ino == journal_inode:
-            break
-    else:
-        pytest.skip("this filesystem never reused the journal's inode number")
     _raw_edit(idle, 3, "idle session, afternoon")  # acknowledged: put() returned
     fresh = _open_store(db)
     assert fresh.get(2)["notes"] == f"busy {round_}"
