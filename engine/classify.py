@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from .facts import gather
+from .facts import ActivitySummary, gather
 from .rules import Rules, Stage
 
 ADJUSTMENT_RULE = "manual.adjustment"
@@ -66,10 +66,11 @@ class Classification:
 
 
 def classify(contact: dict, rules: Rules, now: datetime,
-             facts: dict | None = None) -> Classification:
-    """``facts`` may be passed in from ``gather(contact, now, rules.half_life_days)``
-    (the same contact, moment and half-life): a rules change then reuses them."""
-    facts = dict(facts) if facts is not None else gather(contact, now, rules.half_life_days)
+             summary: ActivitySummary | None = None) -> Classification:
+    """``summary`` may be passed in from ``summarise_activities(contact, now,
+    rules.half_life_days)`` (same contact, moment and half-life): a rules change
+    then reuses it."""
+    facts = gather(contact, now, rules.half_life_days, summary)
     explanation: list[Contribution] = []
 
     fit = 0

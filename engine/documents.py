@@ -28,7 +28,7 @@ import orjson  # parses a document 2.4x faster than json (measured): reads are t
 
 from .errors import StorageError
 
-PARSED_CACHE = 4096  # read documents kept parsed (the rest stay as their JSON bytes)
+PARSED_CACHE = 1024  # read documents kept parsed (the rest stay as their JSON bytes)
 
 
 def dump(value: Any) -> str:

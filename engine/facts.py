@@ -90,12 +90,13 @@ def _days_between(later: datetime, earlier_text: str | None) -> float | None:
         return None
 
 
-def gather(contact: dict, now: datetime, half_life_days: float) -> dict:
-    """Compute the facts of one contact in a single pass over its activities.
+ActivitySummary = tuple  # (counts, decayed, days_since, newest_age, total)
 
-    Besides the named facts it keeps ``decayed``: per activity kind, the sum of
-    counts weighted by ``0.5 ** (age / half_life)``, which engagement rules use.
-    """
+
+def summarise_activities(contact: dict, now: datetime, half_life_days: float
+                         ) -> ActivitySummary:
+    """One pass over the activities: the costly part of the facts, and the only part
+    worth keeping between classifications (it does not depend on the rules)."""
     counts: dict[str, int] = {}
     decayed: dict[str, float] = {}
     days_since: dict[str, float] = {}
@@ -118,6 +119,19 @@ def gather(contact: dict, now: datetime, half_life_days: float) -> dict:
         if newest_age is None or age < newest_age:
             newest_age = age
         total += amount
+    return counts, decayed, days_since, newest_age, total
+
+
+def gather(contact: dict, now: datetime, half_life_days: float,
+           summary: ActivitySummary | None = None) -> dict:
+    """Compute the facts of one contact (``summary`` may come from a cache).
+
+    Besides the named facts it keeps ``decayed``: per activity kind, the sum of
+    counts weighted by ``0.5 ** (age / half_life)``, which engagement rules use.
+    """
+    if summary is None:
+        summary = summarise_activities(contact, now, half_life_days)
+    counts, decayed, days_since, newest_age, total = summary
     bant = 0
     known = 0
     for key in ("budget", "authority", "need", "timing"):

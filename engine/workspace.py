@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable
 from .classify import Classification, classify
 from .config import load_rules
 from .errors import Conflict, FieldError, FunnelError, NotFound
-from .facts import gather
+from .facts import summarise_activities
 from .history import entry as history_entry
 from .model import (FIELDS, compact_document, format_datetime, new_contact, parse_datetime,
                     utc_now, validate_activity, validate_changes)
@@ -86,7 +86,8 @@ class Workspace:
         self._clock = clock
         self.user = user or os.environ.get("FUNNEL_USER") or os.environ.get("USER") or "me"
         self._classes: dict[int, Classification] = {}
-        self._facts: dict[int, dict] = {}  # gathered facts, valid for one day and half-life
+        # Activity summaries, valid for one day and one half-life, whatever the rules.
+        self._facts: dict[int, tuple] = {}
         self._facts_half_life: float | None = None
         self._classified_at: datetime | None = None
         self._undo: list[_UndoStep] = []
@@ -159,14 +160,15 @@ class Workspace:
         if self._facts_half_life != half_life:
             self._facts.clear()
             self._facts_half_life = half_life
-        facts = self._facts
+        summaries = self._facts
         with bulk_work():
             for contact_id, document in self._store.items():
                 if contact_id not in cache:
-                    gathered = facts.get(contact_id)
-                    if gathered is None:
-                        gathered = facts[contact_id] = gather(document, now, half_life)
-                    cache[contact_id] = classify(document, rules, now, gathered)
+                    summary = summaries.get(contact_id)
+                    if summary is None:
+                        summary = summaries[contact_id] = summarise_activities(
+                            document, now, half_life)
+                    cache[contact_id] = classify(document, rules, now, summary)
         return cache
 
     def contacts(self, query: str | None = None, sort: str = "attention") -> list[Row]:
