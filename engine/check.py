@@ -64,6 +64,9 @@ def check_database(path: str | Path, *, repair: bool = True) -> CheckReport:
         _check_documents(tables, report)
         report.contacts = len(tables.get("contacts", {}))
         if report.findings and repair and report.fatal is None:
+            # A new sequence number: open sessions must re-read the repaired snapshot
+            # rather than take it for the one they already have.
+            seq += 1
             _write_atomically(paths.snapshot, _snapshot_chunks(tables, seq))
             _write_atomically(paths.journal, iter([_journal_header(seq)]))
             report.repairs.append(f"wrote a clean snapshot at record {seq} and an empty "

@@ -71,7 +71,13 @@ class LoadReport:
 def check_json_native(value: Any, where: str) -> None:
     """Refuse anything JSON cannot hold exactly, before it can reach the disk."""
     kind = type(value)
-    if value is None or kind is str or kind is bool or kind is int:
+    if kind is str:
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise FieldError(where, "text with an unpaired surrogate cannot be stored") from None
+        return
+    if value is None or kind is bool or kind is int:
         return
     if kind is float:
         if not math.isfinite(value):
@@ -311,6 +317,9 @@ class JournalStorage(Storage):
             self._track(None)
             self._offset = 0
             return True
+        except OSError as error:
+            raise StorageError(f"{self.paths.journal}: cannot read the journal: "
+                               f"{error.strerror}") from None
         data = handle.read()
         try:
             base, offset = self._journal_base(data)
@@ -362,8 +371,13 @@ class JournalStorage(Storage):
             try:
                 record = json.loads(line)
                 table, puts, gone, seq = (record["table"], record.get("put", {}),
-                                          record.get("del", []), int(record["seq"]))
-            except (ValueError, KeyError, TypeError):
+                                          record.get("del", []), record["seq"])
+                if type(table) is not str or type(seq) is not int or type(puts) is not dict \
+                        or type(gone) is not list \
+                        or not all(type(doc) is dict for doc in puts.values()) \
+                        or not all(type(key) is str for key in gone):
+                    raise ValueError("a record of the wrong shape")
+            except (ValueError, KeyError, TypeError, AttributeError):
                 if data.find(b"\n", end + 1) < 0 and not data[end + 1:].strip():
                     report.torn_tail = data[position:]
                     report.warnings.append(
@@ -493,6 +507,9 @@ class JournalStorage(Storage):
             if not self._lock._depth:
                 raise RuntimeError("commit() outside transaction()")
             for key, document in puts.items():
+                if type(key) is not str or type(document) is not dict:
+                    raise FieldError(f"{table} {key}", "a stored document must be a JSON "
+                                     "object under a text id")
                 check_json_native(document, f"{table} {key}")
             seq = self._seq + 1
             record = {"seq": seq, "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

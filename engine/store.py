@@ -99,6 +99,29 @@ class FunnelTable(Table):
             if keys:
                 self._commit({}, keys)
 
+    def update_multiple(self, updates: Iterable[tuple[Mapping, Any]]) -> list[int]:
+        with self._storage.transaction():
+            table = self._read_table()
+            puts: dict[str, dict] = {}
+            for fields, cond in updates:
+                for key, document in table.items():
+                    if cond(document):
+                        merged = puts.get(key) or dict(document)
+                        merged.update(fields)
+                        puts[key] = merged
+            if puts:
+                self._commit(puts)
+        return [int(key) for key in puts]
+
+    def search(self, cond):
+        # TinyDB caches query results per table; other processes' commits (seen through
+        # refresh) must invalidate them too.
+        seq = self._storage._seq
+        if getattr(self, "_cached_at_seq", None) != seq:
+            self.clear_cache()
+            self._cached_at_seq = seq
+        return super().search(cond)
+
     def _update_table(self, updater):  # pragma: no cover - every writer above avoids it
         raise NotImplementedError("FunnelTable writes through the journal")
 

@@ -444,24 +444,33 @@ class Workspace:
         changes to other fields are kept and this edit applies on top of them.
         """
         base = self._doc(contact_id)
-        with self._store.transaction() as remote:
-            current = self._store.get(contact_id)
-            if current is None:
-                raise NotFound(f"no contact with id {contact_id} (deleted by someone else)")
-            if expect_rev is not None and current.get("rev") != expect_rev:
-                raise FunnelError(f"contact {contact_id} changed since; cannot {kind} "
-                                  f"'{label}'")
-            if current.get("rev") != base.get("rev"):
-                clash = [name for name in touched
-                         if _empty_as_none(current.get(name)) != _empty_as_none(base.get(name))]
-                if clash:
-                    raise Conflict(_conflict_message(contact_id, current, clash))
-            new = build(current)
-            if new is not None:
-                new = compact_document(new)
-                new["rev"] = int(current.get("rev") or 0) + 1
-                new["updated_at"] = format_datetime(self._clock())
-                self._store.put(contact_id, new, by=by)
+        try:
+            return self._mutate_locked(contact_id, kind, by, label, touched, build, base,
+                                       expect_rev, record_undo)
+        except FunnelError as error:
+            # Refused: still show what the others committed, this contact included.
+            remote = getattr(error, "remote", set())
+            if remote or isinstance(error, (Conflict, NotFound)):
+                self._absorb(remote | {contact_id})
+            raise
+
+    def _mutate_locked(self, contact_id: int, kind: str, by: str, label: str,
+                       touched: tuple[str, ...], build: Callable[[dict], dict | None],
+                       base: dict, expect_rev: int | None, record_undo: bool) -> dict | None:
+        remote: set[int] = set()
+        try:
+            with self._store.transaction() as remote:
+                current = self._mutate_inside(contact_id, kind, label, touched, base,
+                                              expect_rev)
+                new = build(current)
+                if new is not None:
+                    new = compact_document(new)
+                    new["rev"] = int(current.get("rev") or 0) + 1
+                    new["updated_at"] = format_datetime(self._clock())
+                    self._store.put(contact_id, new, by=by)
+        except FunnelError as error:
+            error.remote = remote  # type: ignore[attr-defined]
+            raise
         self._absorb(remote - {contact_id})
         if new is None:
             if current is not base:
@@ -475,6 +484,22 @@ class Workspace:
             self._redo.clear()
         self._subscribers.notify(ChangeEvent(kind, (contact_id,), by))
         return new
+
+    def _mutate_inside(self, contact_id: int, kind: str, label: str, touched: tuple[str, ...],
+                       base: dict, expect_rev: int | None) -> dict:
+        """Under the lock: the contact as it is now, or a refusal."""
+        current = self._store.get(contact_id)
+        if current is None:
+            raise NotFound(f"no contact with id {contact_id} (deleted by someone else)")
+        if expect_rev is not None and current.get("rev") != expect_rev:
+            raise FunnelError(f"contact {contact_id} changed since; cannot {kind} "
+                              f"'{label}'")
+        if current.get("rev") != base.get("rev"):
+            clash = [name for name in touched
+                     if _empty_as_none(current.get(name)) != _empty_as_none(base.get(name))]
+            if clash:
+                raise Conflict(_conflict_message(contact_id, current, clash))
+        return current
 
     def _absorb(self, ids: set[int]) -> None:
         """Bring this session's copies up to date with documents others changed."""
