@@ -91,6 +91,24 @@ class Documents(MutableMapping):
     def __len__(self) -> int:
         return len(self._written) + len(self._raw)
 
+    def walk(self) -> Iterator[tuple[str, dict]]:
+        """Every (id, document) for a one-off pass over all of them: raw documents are
+        parsed without entering the cache (which a full pass would only churn)."""
+        for key, document in list(self._written.items()):
+            yield key, document
+        cache = self._cache
+        for key, raw in list(self._raw.items()):
+            document = cache.get(key)
+            if document is None:
+                try:
+                    document = orjson.loads(raw)
+                except orjson.JSONDecodeError:
+                    document = None
+                if not isinstance(document, dict):
+                    raise StorageError(f"{self._where}: document {key} is damaged; run "
+                                       "'funnel check'")
+            yield key, document
+
     def copy(self) -> "Documents":
         clone = Documents(dict(self._raw), self._where)
         clone._written = dict(self._written)

@@ -90,7 +90,9 @@ def _days_between(later: datetime, earlier_text: str | None) -> float | None:
         return None
 
 
-ActivitySummary = tuple  # (counts, decayed, days_since, newest_age, total)
+# (counts, decayed, days_since, newest_age, total, age_days, days_in_stage): what is
+# costly to derive and does not depend on the rules, only on the contact and the day.
+ActivitySummary = tuple
 
 
 def summarise_activities(contact: dict, now: datetime, half_life_days: float
@@ -119,7 +121,9 @@ def summarise_activities(contact: dict, now: datetime, half_life_days: float
         if newest_age is None or age < newest_age:
             newest_age = age
         total += amount
-    return counts, decayed, days_since, newest_age, total
+    return (counts, decayed, days_since, newest_age, total,
+            _days_between(now, contact.get("created_at")),
+            _days_between(now, contact.get("stage_since") or contact.get("created_at")))
 
 
 def gather(contact: dict, now: datetime, half_life_days: float,
@@ -131,7 +135,7 @@ def gather(contact: dict, now: datetime, half_life_days: float,
     """
     if summary is None:
         summary = summarise_activities(contact, now, half_life_days)
-    counts, decayed, days_since, newest_age, total = summary
+    counts, decayed, days_since, newest_age, total, age_days, days_in_stage = summary
     bant = 0
     known = 0
     for key in ("budget", "authority", "need", "timing"):
@@ -148,10 +152,9 @@ def gather(contact: dict, now: datetime, half_life_days: float,
         "bant": bant,
         "bant_known": known,
         "has_contact": bool(contact.get("email") or contact.get("phone")),
-        "age_days": _days_between(now, contact.get("created_at")),
+        "age_days": age_days,
         "last_activity_days": newest_age,
-        "days_in_stage": _days_between(now, contact.get("stage_since")
-                                       or contact.get("created_at")),
+        "days_in_stage": days_in_stage,
         "overdue": bool(follow_up) and follow_up < now.date().isoformat(),
         "activities": total,
     }

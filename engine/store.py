@@ -15,6 +15,7 @@ from typing import Any, Callable, Iterable, Iterator, Mapping
 from tinydb import TinyDB
 from tinydb.table import Document, Table
 
+from .documents import Documents
 from .errors import StorageError
 from .journal import JournalStorage, LoadReport
 
@@ -167,8 +168,9 @@ class ContactStore:
     def items(self) -> Iterator[tuple[int, dict]]:
         """Every (id, contact). The dicts are shared with the store: never mutate them."""
         documents = self._documents()
-        for key in documents:
-            yield int(key), self._checked(key, documents[key])
+        walk = documents.walk() if isinstance(documents, Documents) else documents.items()
+        for key, document in walk:
+            yield int(key), self._checked(key, document)
 
     def get(self, contact_id: int) -> dict | None:
         key = str(contact_id)
