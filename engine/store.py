@@ -59,16 +59,18 @@ class FunnelTable(Table):
                 self._commit(puts)
         return [int(key) for key in puts]
 
+    @staticmethod
+    def _select(table: Mapping[str, dict], cond, doc_ids: Iterable[int] | None) -> list[str]:
+        if doc_ids is not None:
+            return [str(doc_id) for doc_id in doc_ids if str(doc_id) in table]
+        return [key for key, doc in table.items() if cond(doc)]
+
     def update(self, fields: Mapping | Callable[[Mapping], None], cond=None,
                doc_ids: Iterable[int] | None = None) -> list[int]:
         with self._storage.transaction():
             table = self._read_table()
-            if doc_ids is not None:
-                keys = [str(doc_id) for doc_id in doc_ids if str(doc_id) in table]
-            elif cond is not None:
-                keys = [key for key, doc in table.items() if cond(doc)]
-            else:
-                keys = list(table)
+            keys = self._select(table, cond, doc_ids) if (cond, doc_ids) != (None, None) \
+                else list(table)
             puts = {}
             for key in keys:
                 document = dict(table[key])
@@ -83,13 +85,9 @@ class FunnelTable(Table):
 
     def remove(self, cond=None, doc_ids: Iterable[int] | None = None) -> list[int]:
         with self._storage.transaction():
-            table = self._read_table()
-            if doc_ids is not None:
-                keys = [str(doc_id) for doc_id in doc_ids if str(doc_id) in table]
-            elif cond is not None:
-                keys = [key for key, doc in table.items() if cond(doc)]
-            else:
+            if cond is None and doc_ids is None:
                 raise RuntimeError("Use truncate() to remove all documents")
+            keys = self._select(self._read_table(), cond, doc_ids)
             if keys:
                 self._commit({}, keys)
         return [int(key) for key in keys]
