@@ -328,7 +328,7 @@ class _Builder:
         default = node.get("default")
         if key == "temperature" and default not in TEMPERATURES:
             raise self.error(node.lines.get("default", node.line),
-                             f"temperature: default must be one of " + ", ".join(TEMPERATURES))
+                             "temperature: default must be one of " + ", ".join(TEMPERATURES))
         if key == "lead_types":
             default = None if default in (None, "none") else str(default)
         words = vocabulary(PHASE_OUTCOME, stage_ids)

@@ -8,7 +8,7 @@ scores; temperature and lead-type rules also see the stage and grade.
 from __future__ import annotations
 
 import math
-from datetime import date, datetime
+from datetime import datetime
 
 from .conditions import Name, Vocabulary
 from .model import ACTIVITY_KINDS, FIELDS, parse_datetime

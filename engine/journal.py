@@ -35,9 +35,8 @@ from tinydb.storages import Storage
 
 from .documents import Documents, dump, snapshot_chunks
 from .errors import FieldError, StorageError
+from .migrate import FORMAT, SCHEMA, read_snapshot
 
-FORMAT = "funnel-store"
-SCHEMA = 2
 FILE_MODE = 0o640  # owner reads and writes, group reads, nobody else
 COMPACT_BYTES = 32 * 2**20  # fold the journal into the snapshot past this size
 LOCK_TIMEOUT = 10.0
@@ -306,8 +305,6 @@ class JournalStorage(Storage):
 
     def _load(self) -> bool:
         """Read snapshot then journal; False when a compaction raced us."""
-        from .migrate import read_snapshot  # schema checks and migrations live there
-
         tables, seq = read_snapshot(self.paths.snapshot)
         report = LoadReport(snapshot_seq=seq)
         try:

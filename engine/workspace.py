@@ -87,8 +87,8 @@ class Workspace:
         self.user = user or os.environ.get("FUNNEL_USER") or os.environ.get("USER") or "me"
         self._classes: dict[int, Classification] = {}
         # Activity summaries, valid for one day and one half-life, whatever the rules.
-        self._facts: dict[int, tuple] = {}
-        self._facts_half_life: float | None = None
+        self._summaries: dict[int, tuple] = {}
+        self._summaries_half_life: float | None = None
         self._classified_at: datetime | None = None
         self._undo: list[_UndoStep] = []
         self._redo: list[_UndoStep] = []
@@ -157,10 +157,10 @@ class Workspace:
         self._refresh_clock()
         rules, now, cache = self._rules, self._now, self._classes
         half_life = rules.half_life_days
-        if self._facts_half_life != half_life:
-            self._facts.clear()
-            self._facts_half_life = half_life
-        summaries = self._facts
+        if self._summaries_half_life != half_life:
+            self._summaries.clear()
+            self._summaries_half_life = half_life
+        summaries = self._summaries
         with bulk_work():
             for contact_id, document in self._store.items():
                 if contact_id not in cache:
@@ -369,7 +369,7 @@ class Workspace:
         now = self._clock()
         if self._classified_at is None or now.date() != self._classified_at.date():
             self._classes.clear()
-            self._facts.clear()
+            self._summaries.clear()
             self._classified_at = now
         self._now = self._classified_at
 
@@ -477,7 +477,7 @@ class Workspace:
                 self._absorb({contact_id})
             return None
         self._classes.pop(contact_id, None)
-        self._facts.pop(contact_id, None)
+        self._summaries.pop(contact_id, None)
         if record_undo:
             self._undo.append(_UndoStep(contact_id, _snapshot(current), _snapshot(new),
                                         new["rev"], label))
@@ -507,7 +507,7 @@ class Workspace:
             return
         for contact_id in ids:
             self._classes.pop(contact_id, None)
-            self._facts.pop(contact_id, None)
+            self._summaries.pop(contact_id, None)
         self._subscribers.notify(ChangeEvent("remote", tuple(sorted(ids)), "another session"))
 
     def _restore(self, step: _UndoStep, target: dict[str, Any], kind: str, by: str) -> None:

@@ -98,7 +98,7 @@ def main() -> int:
         started = time.perf_counter()
         workspace.set_rules(load_rules("fit-first"))
         stats = workspace.stats()
-        line(f"switch to the fit-first preset + stats", time.perf_counter() - started, "s",
+        line("switch to the fit-first preset + stats", time.perf_counter() - started, "s",
              BUDGET_RECLASSIFY_S * scale)
         populated = sum(1 for value in stats["stages"].values() if value)
         print(f"  fit-first stages populated: {populated}; {stats['stages']}")
