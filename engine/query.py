@@ -57,7 +57,18 @@ _OPS = {
     "<=": lambda a, b: a <= b, "=": lambda a, b: a == b,
 }
 
-SORTS = ("attention", "score", "name", "company", "stage", "created", "follow_up", "updated")
+SORTS = ("attention", "score", "name", "company", "stage", "grade", "temperature", "type",
+         "source", "owner", "created", "follow_up", "updated")
+
+# Built-in views: a name, and the filter it stands for.
+VIEWS = {
+    "all": "",
+    "inbox": "unowned stage:suspect,lead",   # new and untriaged: nobody has taken them
+    "hot": "temp:hot -stage:customer,ambassador,disqualified,lost",
+    "overdue": "overdue",
+    "rotting": "rotting",
+    "mine": "owner:me",
+}
 _TEMPERATURE_RANK = {"hot": 0, "warm": 1, "cold": 2}
 
 
@@ -137,6 +148,14 @@ def sort_key(order: str, stage_order: dict[str, int]) -> Callable[[tuple[int, di
         return lambda row: (-row[2].score, row[0])
     if order in ("name", "company"):
         return lambda row: ((row[1].get(order) or "\uffff").casefold(), row[0])
+    if order == "grade":
+        return lambda row: (-row[2].grade, -row[2].score, row[0])
+    if order == "temperature":
+        return lambda row: (_TEMPERATURE_RANK.get(row[2].temperature, 3), -row[2].score, row[0])
+    if order == "type":
+        return lambda row: (row[2].lead_type or "\uffff", -row[2].score, row[0])
+    if order in ("source", "owner"):
+        return lambda row: ((row[1].get(order) or "\uffff").casefold(), -row[2].score, row[0])
     if order == "created":
         return lambda row: (row[1].get("created_at") or "", row[0])
     if order == "updated":

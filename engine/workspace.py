@@ -8,8 +8,10 @@ records history, keeps undo/redo, and tells subscribers about every change.
 from __future__ import annotations
 
 import copy
+import itertools
 import gc
 import os
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,6 +29,7 @@ from .rules import Rules
 from .store import ContactStore
 
 Clock = Callable[[], datetime]
+PROGRESS_EVERY = 2000  # contacts classified between progress reports
 BULK_COMPACT = 1000  # adding this many contacts at once compacts the store straight after
 # The keys undo/redo restore: every editable field plus the engine's stage state.
 _RESTORED = tuple(FIELDS) + ("stage", "stage_since", "stage_rules", "activities")
@@ -93,6 +96,10 @@ class Workspace:
         self._undo: list[_UndoStep] = []
         self._redo: list[_UndoStep] = []
         self._subscribers = _Subscribers()
+        # A front end may classify everything in a worker thread while the person
+        # keeps editing; writes and classification chunks take turns on this lock.
+        self._lock = threading.RLock()
+        self._touched_while_walking: set[int] | None = None
 
     # -- opening and closing ---------------------------------------------
     @classmethod
@@ -148,28 +155,81 @@ class Workspace:
                                                          self._now)
         return found
 
-    def classify_all(self) -> dict[int, Classification]:
+    def classify_all(self, progress: Callable[[int, int], None] | None = None
+                     ) -> dict[int, Classification]:
         """Classify every contact (cached until an edit, a rules change or a new day).
 
         The facts gathered from each contact's activities do not depend on the
-        rules (only on the half-life), so a rules change reuses them.
+        rules (only on the half-life), so a rules change reuses them. ``progress``
+        hears (done, total) every few thousand contacts; another thread may edit
+        meanwhile (contacts it touches are re-derived on their next use).
         """
-        self._refresh_clock()
-        rules, now, cache = self._rules, self._now, self._classes
-        half_life = rules.half_life_days
-        if self._summaries_half_life != half_life:
-            self._summaries.clear()
-            self._summaries_half_life = half_life
-        summaries = self._summaries
+        with self._lock:
+            self._refresh_clock()
+            rules, now, cache = self._rules, self._now, self._classes
+            half_life = rules.half_life_days
+            if self._summaries_half_life != half_life:
+                self._summaries.clear()
+                self._summaries_half_life = half_life
+            summaries = self._summaries
+            total = len(self._store)
+            if len(cache) >= total:
+                return cache
+            self._touched_while_walking = touched = set()
+        done = 0
+        lock = self._lock
+        try:
+            with bulk_work():
+                items = self._store.items()
+                while True:
+                    with lock:
+                        batch = 0
+                        for contact_id, document in itertools.islice(items, PROGRESS_EVERY):
+                            batch += 1
+                            if contact_id not in cache:
+                                summary = summaries.get(contact_id)
+                                if summary is None:
+                                    summary = summaries[contact_id] = summarise_activities(
+                                        document, now, half_life)
+                                cache[contact_id] = classify(document, rules, now, summary)
+                    done += batch
+                    if batch < PROGRESS_EVERY:
+                        break
+                    if progress is not None:
+                        progress(done, total)
+        finally:
+            with lock:
+                self._touched_while_walking = None
+                for contact_id in touched:  # maybe classified from a copy older than the edit
+                    cache.pop(contact_id, None)
+                    summaries.pop(contact_id, None)
+        if progress is not None:
+            progress(total, total)
+        return cache
+
+    def select(self, query: str | None = None, sort: str = "attention",
+               descending: bool = False) -> list[int]:
+        """The ids of the contacts matching ``query``, in ``sort`` order.
+
+        Only ids are kept, so a list of 100,000 costs little; read each row with
+        ``row(id)`` when it is shown.
+        """
+        test = parse_query(query, self.user)
+        classes = self.classify_all()
+        order = {stage.id: stage.order for stage in self._rules.stages + self._rules.exits}
+        key = sort_key(sort, order)
+        keyed = []
         with bulk_work():
             for contact_id, document in self._store.items():
-                if contact_id not in cache:
-                    summary = summaries.get(contact_id)
-                    if summary is None:
-                        summary = summaries[contact_id] = summarise_activities(
-                            document, now, half_life)
-                    cache[contact_id] = classify(document, rules, now, summary)
-        return cache
+                result = classes.get(contact_id) or self.classification(contact_id)
+                if test(document, result):
+                    keyed.append((key((contact_id, document, result)), contact_id))
+        keyed.sort(reverse=descending)
+        return [contact_id for _, contact_id in keyed]
+
+    def row(self, contact_id: int) -> tuple[dict, Classification]:
+        """One contact and its classification, to show. The dict is shared: never mutate it."""
+        return self._doc(contact_id), self.classification(contact_id)
 
     def contacts(self, query: str | None = None, sort: str = "attention") -> list[Row]:
         test = parse_query(query, self.user)
@@ -202,7 +262,7 @@ class Workspace:
         now = self._clock()
         with bulk_work():
             documents = self._new_documents(items, now, by)
-            with self._store.transaction() as remote:
+            with self._lock, self._store.transaction() as remote:
                 ids = self._store.insert_many(documents, by=by)
         self._absorb(remote)
         if len(documents) >= BULK_COMPACT:
@@ -443,6 +503,15 @@ class Workspace:
         Another process's change to a field this edit also changes is a conflict;
         changes to other fields are kept and this edit applies on top of them.
         """
+        with self._lock:
+            if self._touched_while_walking is not None:
+                self._touched_while_walking.add(contact_id)
+            return self._mutate_unlocked(contact_id, kind, by, label, touched, build,
+                                         expect_rev, record_undo)
+
+    def _mutate_unlocked(self, contact_id: int, kind: str, by: str, label: str,
+                         touched: tuple[str, ...], build: Callable[[dict], dict | None],
+                         expect_rev: int | None, record_undo: bool) -> dict | None:
         base = self._doc(contact_id)
         try:
             return self._mutate_locked(contact_id, kind, by, label, touched, build, base,
@@ -505,9 +574,12 @@ class Workspace:
         """Bring this session's copies up to date with documents others changed."""
         if not ids:
             return
-        for contact_id in ids:
-            self._classes.pop(contact_id, None)
-            self._summaries.pop(contact_id, None)
+        with self._lock:
+            if self._touched_while_walking is not None:
+                self._touched_while_walking.update(ids)
+            for contact_id in ids:
+                self._classes.pop(contact_id, None)
+                self._summaries.pop(contact_id, None)
         self._subscribers.notify(ChangeEvent("remote", tuple(sorted(ids)), "another session"))
 
     def _restore(self, step: _UndoStep, target: dict[str, Any], kind: str, by: str) -> None:

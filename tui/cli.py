@@ -47,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="funnel", parents=[common],
                      description="Triage inbound leads: stages, scores and temperature.")
     parser.add_argument("--demo", action="store_true", help="open on a fresh demo database")
+    parser.add_argument("--user", help="who you are: 'by' in history, 'me' in filters "
+                        "(default: $FUNNEL_USER or $USER)")
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     generate = commands.add_parser("generate", parents=[common],
@@ -104,7 +106,42 @@ def rules_spec(args: argparse.Namespace) -> str | None:
         if not candidate.is_file():
             raise FunnelError(f"{args.config}: no rules.yaml in this config directory")
         return str(candidate)
-    return os.environ.get("FUNNEL_RULES") or None
+    if os.environ.get("FUNNEL_RULES"):
+        return os.environ["FUNNEL_RULES"]
+    saved = user_rules_path(args)
+    return str(saved) if saved.is_file() else None
+
+
+def config_dir(args: argparse.Namespace) -> Path:
+    if args.config is not None:
+        return args.config
+    config_home = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(config_home) / "funnel"
+
+
+def user_rules_path(args: argparse.Namespace) -> Path:
+    """Where the Scoring tab saves rules (the shipped presets are never written)."""
+    if args.rules and Path(args.rules).suffix in (".yaml", ".yml"):
+        return Path(args.rules)
+    return config_dir(args) / "rules.yaml"
+
+
+def load_keymap(args: argparse.Namespace) -> dict[str, str]:
+    """Optional ``keys.yaml`` in the config directory: binding id -> keys."""
+    import yaml
+
+    path = config_dir(args) / "keys.yaml"
+    if not path.is_file():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as error:
+        raise FunnelError(f"{path}: cannot read the key map: {error}") from None
+    if not isinstance(data, dict) or not all(isinstance(key, str) and isinstance(value, str)
+                                             for key, value in data.items()):
+        raise FunnelError(f"{path}: write one 'binding.id: keys' pair per line, "
+                          "e.g. 'contacts.disqualify: x'")
+    return data
 
 
 def parse_assignments(assignments: Sequence[str]) -> dict[str, Any]:
@@ -190,7 +227,7 @@ def _emit(data: Any, as_json: bool, as_text) -> None:
         print(as_text(data))
 
 
-def _generate(db: Path, rules, count: int, seed: int) -> int:
+def _generate(db: Path, rules, count: int, seed: int, quiet: bool = False) -> int:
     from engine.generate import generate_contacts
     from engine.workspace import Workspace
 
@@ -202,23 +239,34 @@ def _generate(db: Path, rules, count: int, seed: int) -> int:
                               "a new database file")
         now = utc_now().replace(hour=0, minute=0, second=0)
         workspace.add_many(generate_contacts(count, seed, now), by="generator")
-        print(f"wrote {count} contacts to {db}")
+        if not quiet:
+            print(f"wrote {count} contacts to {db}")
     return 0
 
 
 def _open_app(args: argparse.Namespace, rules) -> int:
+    import shutil
+
+    demo_folder = None
     if args.demo:
-        folder = Path(tempfile.mkdtemp(prefix="funnel-demo-"))
-        db = folder / "demo.json"
-        _generate(db, rules, DEMO_CONTACTS, DEMO_SEED)
+        demo_folder = Path(tempfile.mkdtemp(prefix="funnel-demo-"))
+        db = demo_folder / "demo.json"
+        _generate(db, rules, DEMO_CONTACTS, DEMO_SEED, quiet=True)
     else:
         db = args.db or default_db()
+        db.parent.mkdir(parents=True, exist_ok=True)
     from engine.workspace import Workspace
 
-    # The TUI comes with its own issue; until then the app shows the database's stats.
-    with Workspace.open(db, rules) as workspace:
-        print(f"Funnel: {db} ({len(workspace)} contacts, rules {rules.name})")
-        print(cli_output.stats_text(workspace.stats()))
+    from .app import FunnelApp, Settings
+
+    settings = Settings(title=f"Funnel · {db.name}", rules_path=str(user_rules_path(args)),
+                        keymap=load_keymap(args) or None)
+    try:
+        with Workspace.open(db, rules, user=args.user) as workspace:
+            FunnelApp(workspace, settings).run()
+    finally:
+        if demo_folder is not None:
+            shutil.rmtree(demo_folder, ignore_errors=True)
     return 0
 
 
