@@ -83,8 +83,7 @@ class FunnelApp(App[None]):
             return None
 
     def today(self) -> date:
-        from engine.model import utc_now
-        return utc_now().date()
+        return self.workspace.now().date()
 
     @property
     def contacts_pane(self) -> ContactsPane:

@@ -156,11 +156,14 @@ class ContactScreen(Screen):
                 yield Label("", id="edit-label")
                 yield Input(id="edit-input")
             yield Static("", id="edit-error")
+            yield Static("Enter saves · Esc discards · the badges above show the draft",
+                         id="edit-hint")
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#edit-bar").display = False
         self.query_one("#edit-error").display = False
+        self.query_one("#edit-hint").display = False
         self.show_contact()
         self.query_one(FieldList).focus()
         if self._start_editing:
@@ -263,6 +266,7 @@ class ContactScreen(Screen):
         field.cursor_position = len(field.value)
         self.query_one("#edit-bar").display = True
         self._show_error("")
+        self.query_one("#edit-hint").display = True
         self.draft_valid = True
         field.focus()
 
@@ -314,6 +318,7 @@ class ContactScreen(Screen):
     def _end_edit(self) -> None:
         self.editing = None
         self.query_one("#edit-bar").display = False
+        self.query_one("#edit-hint").display = False
         self._show_error("")
         self.show_contact()
         self.query_one(FieldList).focus()

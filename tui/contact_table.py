@@ -36,6 +36,7 @@ class Column:
 
 
 COLUMNS = (
+    Column("flags", "!", 2, 1),
     Column("name", "Name", 20, 0),
     Column("company", "Company", 16, 3),
     Column("stage", "Stage", 11, 0),
@@ -52,6 +53,8 @@ FLEX_COLUMNS = ("name", "company")  # share out the spare width
 
 
 def cell_value(key: str, document: dict, result) -> str:
+    if key == "flags":  # ! overdue follow-up, ~ rotting in its stage
+        return ("!" if result.overdue else "") + ("~" if result.rotting else "")
     if key == "name":
         return literal(document.get("name") or document.get("email") or "(no name)")
     if key == "stage":
@@ -151,7 +154,7 @@ class ContactTable(ScrollView, can_focus=True):
         self.ids = ids
         self.virtual_size = Size(0, len(ids) + 1)
         position = 0
-        if keep is not None:
+        if keep is not None and keep >= 0:
             try:
                 position = ids.index(keep)
             except ValueError:
@@ -311,7 +314,7 @@ class ContactTable(ScrollView, can_focus=True):
     def _cell_style(self, key: str, result, base: Style) -> Style:
         if key == "temperature":
             return base + self.get_component_rich_style(f"contact-table--{result.temperature}")
-        if key == "follow_up" and result.overdue:
+        if key in ("follow_up", "flags") and (result.overdue or result.rotting):
             return base + self.get_component_rich_style("contact-table--overdue")
         return base
 

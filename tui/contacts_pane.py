@@ -18,7 +18,7 @@ from .contact_table import COLUMNS, ContactTable
 from .dialogs import AddContactDialog, ChoiceDialog
 
 FILTER_DELAY = 0.12  # seconds of quiet typing before a large list is filtered again
-SORT_CYCLE = ("attention",) + tuple(column.key for column in COLUMNS)
+SORT_CYCLE = ("attention",) + tuple(column.key for column in COLUMNS if column.key != "flags")
 VIEW_LABELS = {"all": "All", "inbox": "Inbox", "hot": "Hot", "overdue": "Overdue follow-ups",
                "rotting": "Rotting", "mine": "Mine"}
 
@@ -89,7 +89,10 @@ class ContactsPane(Vertical):
     def _classified(self) -> None:
         self.ready = True
         self._progress = ""
-        self.reselect()
+        table = self.table
+        # Still on the first row: the person has not moved yet, so show the top of the
+        # sorted list rather than following whichever contact happened to come first.
+        self.reselect(keep=None if table.cursor else -1)
 
     def full_query(self) -> str:
         return " ".join(part for part in (VIEWS[self.view], self.query_text) if part)
@@ -100,7 +103,7 @@ class ContactsPane(Vertical):
             return
         table = self.table
         self._select(self.full_query(), table.sort_key, table.sort_descending,
-                     keep if keep is not None else table.current)
+                     keep if keep is not None else table.current)  # -1: go to the top
 
     @work(thread=True, exclusive=True, group="select")
     def _select(self, query: str, sort: str, descending: bool, keep: int | None) -> None:
@@ -161,8 +164,10 @@ class ContactsPane(Vertical):
         self._show_status()
         if self._filter_timer is not None:
             self._filter_timer.stop()
-        delay = FILTER_DELAY if len(self.app.workspace) > 20_000 else 0
-        self._filter_timer = self.set_timer(delay, lambda: self.reselect())
+        if len(self.app.workspace) > 20_000:  # let quick typing settle before a long pass
+            self._filter_timer = self.set_timer(FILTER_DELAY, lambda: self.reselect())
+        else:
+            self.reselect()
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self, event: Input.Submitted) -> None:
@@ -235,7 +240,7 @@ class ContactsPane(Vertical):
 
     @on(ContactTable.SortRequested)
     def _header_clicked(self, event: ContactTable.SortRequested) -> None:
-        self.sort_by(event.key)
+        self.sort_by("attention" if event.key == "flags" else event.key)
 
     @on(ContactTable.Highlighted)
     def _highlighted(self, event: ContactTable.Highlighted) -> None:

@@ -24,6 +24,7 @@ DISQUALIFY_REASONS = (
     "duplicate of another contact",
 )
 OTHER = "__other__"
+NO_DATE = "none"  # the snooze choice that clears the follow-up date
 
 
 class _Dialog(ModalScreen):
@@ -178,23 +179,18 @@ def snooze_choices(today: date) -> list[tuple[str, str]]:
         ("in a month", today + timedelta(days=30)),
         ("in 3 months", today + timedelta(days=91)),
     ]
-    choices = [(day.isoformat(), f"{label:<12} {day.isoformat()} ({day:%a})")
-               for label, day in picks]
-    choices.append(("", "clear the follow-up date"))
+    choices, seen = [], set()
+    for label, day in picks:
+        if day not in seen:  # "in 3 days" may be next Monday
+            seen.add(day)
+            choices.append((day.isoformat(), f"{label:<12} {day.isoformat()} ({day:%a})"))
+    choices.append((NO_DATE, "clear the follow-up date"))
     return choices
 
 
 class SnoozeDialog(ChoiceDialog):
     def __init__(self, today: date) -> None:
         super().__init__("Follow up on…", snooze_choices(today), other="a date (YYYY-MM-DD)…")
-
-    @on(OptionList.OptionSelected, "#choices")
-    def _picked(self, event: OptionList.OptionSelected) -> None:
-        event.stop()
-        if event.option.id == OTHER:
-            super()._picked(event)
-        else:
-            self.dismiss(event.option.id or "")
 
 
 class AddContactDialog(_Dialog):

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Callable
 
 from engine.errors import FunnelError
 
-from .dialogs import (DISQUALIFY_REASONS, ChoiceDialog, ScoreAdjustDialog, SnoozeDialog,
+from .dialogs import (DISQUALIFY_REASONS, NO_DATE, ChoiceDialog, ScoreAdjustDialog, SnoozeDialog,
                       TextDialog)
 
 if TYPE_CHECKING:
@@ -118,6 +118,8 @@ class Triage:
             return
 
         def answered(day: str | None) -> None:
+            if day == NO_DATE:
+                day = ""
             if day is not None:
                 self._apply(ids, lambda cid: self.workspace.edit(cid, {"follow_up": day or None}),
                             f"Follow-up {day}" if day else "Follow-up cleared")
