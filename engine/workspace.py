@@ -130,10 +130,30 @@ class Workspace:
         self._classes.clear()
         self._subscribers.notify(ChangeEvent("rules", (), by or self.user))
 
-    def preview_rules(self, rules: Rules) -> dict[str, dict[str, int]]:
-        """Stats under other rules, without switching: the Scoring tab's preview."""
+    def preview_rules(self, rules: Rules, progress: Callable[[int, int], None] | None = None
+                      ) -> dict[str, dict[str, int]]:
+        """Stats under other rules, without switching: the Scoring tab's preview.
+
+        ``progress`` hears (done, total) every few thousand contacts and may raise to
+        stop early; edits from another thread wait at most for one chunk.
+        """
         now = self._clock()
-        return _count([classify(doc, rules, now) for _, doc in self._store.items()], rules)
+        total = len(self._store)
+        results: list[Classification] = []
+        items = self._store.items()
+        with bulk_work():
+            while True:
+                with self._lock:
+                    chunk = [classify(document, rules, now)
+                             for _, document in itertools.islice(items, PROGRESS_EVERY)]
+                results += chunk
+                if len(chunk) < PROGRESS_EVERY:
+                    break
+                if progress is not None:
+                    progress(len(results), total)
+        if progress is not None:
+            progress(total, total)
+        return _count(results, rules)
 
     # -- reading -----------------------------------------------------------
     def __len__(self) -> int:
