@@ -91,7 +91,8 @@ class FunnelApp(App[None]):
 
     def open_contact(self, contact_id: int, ids: list[int] | None = None, *,
                      edit: bool = False) -> None:
-        self.push_screen(ContactScreen(contact_id, ids, edit=edit))
+        self.push_screen(ContactScreen(contact_id, ids, edit=edit),
+                         lambda _: self.contacts_pane.catch_up())
 
     def show_contacts(self, view: str = "all", query: str = "") -> None:
         """Switch to the Contacts tab showing ``view`` narrowed by ``query`` (drill-down)."""

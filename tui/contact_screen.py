@@ -142,6 +142,8 @@ class ContactScreen(Screen):
         self._start_editing = edit
         self.editing: str | None = None
         self.draft_valid = True
+        self._committing = False
+        self._shown_fields: list | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(id="card"):
@@ -229,6 +231,16 @@ class ContactScreen(Screen):
             options.append(Option(Content.styled(
                 f"{activity['at'][:10]} {literal(activity['kind'])}"
                 + (f" ×{count}" if count != 1 else ""), "dim"), disabled=True))
+        shown = [(option.id, option.prompt) for option in options]
+        previous = self._shown_fields
+        self._shown_fields = shown
+        if previous is not None and len(previous) == len(shown) and all(
+                old[0] == new[0] for old, new in zip(previous, shown)):
+            # Same contact layout: replace only the rows whose text changed (cheap).
+            for index, (old, new) in enumerate(zip(previous, shown)):
+                if old[1] != new[1]:
+                    fields.replace_option_prompt_at_index(index, new[1])
+            return
         fields.set_options(options)
         if highlighted is not None and highlighted < len(options):
             fields.highlighted = highlighted
@@ -301,12 +313,15 @@ class ContactScreen(Screen):
             self.app.bell()
             return
         name = self.editing
+        self._committing = True  # this screen redraws once, below, not per notification
         try:
             result = self.workspace.edit(self.contact_id, self._draft())
         except FunnelError as error:
             self._show_error(str(error))
             self.app.bell()
             return
+        finally:
+            self._committing = False
         self._end_edit()
         if result.changed:
             note = f"Saved {FIELDS[name].label}"
@@ -391,5 +406,7 @@ class ContactScreen(Screen):
             self.show_contact()
 
     def contacts_changed(self, ids: tuple[int, ...]) -> None:
+        if self._committing:
+            return
         if not ids or self.contact_id in ids:
             self.show_contact()

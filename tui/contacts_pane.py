@@ -50,6 +50,7 @@ class ContactsPane(Vertical):
         self._filter_timer: Timer | None = None
         self._progress = ""
         self._problem = ""
+        self._stale = False
 
     def compose(self) -> ComposeResult:
         yield Static("", id="contacts-status")
@@ -291,7 +292,19 @@ class ContactsPane(Vertical):
         self.app.triage.tag(self.table.targets())
 
     def contacts_changed(self, ids: tuple[int, ...]) -> None:
-        """Something changed (here or in another session): redraw now, re-sort soon."""
+        """Something changed (here or in another session): redraw now, re-sort soon.
+
+        While another screen (the contact card) covers the list, re-sorting waits
+        until the list is seen again, so it never competes with the card's redraw.
+        """
+        self._stale = True
+        if self.app.screen is self.screen:
+            self.catch_up()
+
+    def catch_up(self) -> None:
+        if not self._stale:
+            return
+        self._stale = False
         self.table.refresh()
         self._show_status()
-        self.reselect()
+        self.call_after_refresh(self.reselect)  # the redraw first, then the worker
