@@ -92,9 +92,52 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--no-repair", action="store_true", help="only report")
     check.add_argument("--json", action="store_true")
 
+    import_ = commands.add_parser("import", parents=[common],
+                                  help="import contacts from a CSV or JSON file (all or nothing)")
+    import_.add_argument("file", type=Path, metavar="FILE")
+    import_.add_argument("--map", metavar="MAP", help="a mapping file, or a preset "
+                         "(x-education); default: a best guess from the header")
+    import_.add_argument("--dry-run", action="store_true",
+                         help="show the mapping, the first rows and the counts; write nothing")
+    import_.add_argument("--skip-bad", action="store_true",
+                         help="import the good rows even if some rows have errors")
+    import_.add_argument("--source", help="the source of contacts the file does not give one "
+                         "(e.g. trade_show)")
+    import_.add_argument("--by", help="who the history records (default: import:FILE)")
+    import_.add_argument("--json", action="store_true")
+
+    export = commands.add_parser("export", parents=[common],
+                                 help="export contacts (a filter selects) as CSV or JSON")
+    export.add_argument("filter", nargs="*", metavar="FILTER",
+                        help="the Contacts tab's filter, e.g. temp:hot source:trade_show "
+                        "(put -- before words starting with -)")
+    export.add_argument("--format", choices=("csv", "json"), default="csv")
+    export.add_argument("--stage", help="only contacts in this stage")
+    export.add_argument("-o", "--output", type=Path, metavar="FILE",
+                        help="write to FILE (default: standard output)")
+    export.add_argument("--bom", action="store_true",
+                        help="start the CSV with a byte-order mark (for Excel)")
+
     rules = commands.add_parser("rules", parents=[common],
                                 help="check and print the active rules")
     rules.add_argument("--json", action="store_true")
+
+    serve = commands.add_parser("serve", parents=[common],
+                                help="serve the app over SSH: one live session per user")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default 127.0.0.1; 0.0.0.0 for all)")
+    serve.add_argument("--port", type=int, default=2222, help="default 2222")
+    serve.add_argument("--authorized-keys", type=Path, metavar="FILE",
+                       help="who may connect, one public key per line in OpenSSH format "
+                       "(default: $XDG_CONFIG_HOME/funnel/authorized_keys)")
+    serve.add_argument("--host-key", type=Path, metavar="FILE",
+                       help="the server's private key, created on first start "
+                       "(default: $XDG_DATA_HOME/funnel/ssh_host_ed25519_key)")
+    serve.add_argument("--idle-timeout", type=float, default=3600, metavar="SECONDS",
+                       help="end sessions without a key press for this long (0: never; "
+                       "default 3600)")
+    serve.add_argument("--max-sessions", type=int, default=16, metavar="N",
+                       help="sessions open at once (default 16)")
     return parser
 
 
@@ -179,8 +222,14 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "rules":  # needs no database
         _emit(cli_output.rules_json(rules), args.json, cli_output.rules_text)
         return 0
+    if args.command in ("import", "export"):
+        from . import cli_transfer
+
+        return cli_transfer.run(args, db, rules)
     if args.command == "check":
         return _check(db, repair=not args.no_repair, as_json=args.json)
+    if args.command == "serve":
+        return _serve(args, db, rules)
     with Workspace.open(db, rules, create=False, user=getattr(args, "by", None)) as workspace:
         for warning in workspace.warnings:
             print(f"funnel: warning: {warning}", file=sys.stderr)
@@ -200,6 +249,35 @@ def _run(args: argparse.Namespace) -> int:
             result = workspace.disqualify(args.id, args.why, args.by)
             _emit(cli_output.edit_json(result), args.json, cli_output.edit_text)
     return 0
+
+
+def _serve(args: argparse.Namespace, db: Path, rules) -> int:
+    from engine.workspace import Workspace
+
+    try:
+        from .serve import ServeConfig, run
+    except ImportError as error:
+        raise FunnelError(f"serve: {error.name or 'asyncssh'} is not installed; "
+                          "pip install asyncssh") from None
+    from .serve_hostkey import default_host_key_path
+
+    db = db.resolve()
+    db.parent.mkdir(parents=True, exist_ok=True)
+    with Workspace.open(db, rules, user="serve") as workspace:  # fail now, not per session
+        contacts = len(workspace)
+        for warning in workspace.warnings:
+            print(f"funnel: warning: {warning}", file=sys.stderr)
+    app_args = []
+    spec = rules_spec(args)
+    if spec:
+        app_args.append(f"--rules={Path(spec).resolve() if Path(spec).is_file() else spec}")
+    if args.config is not None:
+        app_args.append(f"--config={args.config.resolve()}")
+    return run(ServeConfig(
+        db=db, host=args.host, port=args.port, app_args=app_args, contacts=contacts,
+        authorized_keys=args.authorized_keys or config_dir(args) / "authorized_keys",
+        host_key=args.host_key or default_host_key_path(),
+        idle_timeout=args.idle_timeout, max_sessions=args.max_sessions))
 
 
 def _check(db: Path, *, repair: bool, as_json: bool) -> int:
