@@ -92,6 +92,32 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--no-repair", action="store_true", help="only report")
     check.add_argument("--json", action="store_true")
 
+    import_ = commands.add_parser("import", parents=[common],
+                                  help="import contacts from a CSV or JSON file (all or nothing)")
+    import_.add_argument("file", type=Path, metavar="FILE")
+    import_.add_argument("--map", metavar="MAP", help="a mapping file, or a preset "
+                         "(x-education); default: a best guess from the header")
+    import_.add_argument("--dry-run", action="store_true",
+                         help="show the mapping, the first rows and the counts; write nothing")
+    import_.add_argument("--skip-bad", action="store_true",
+                         help="import the good rows even if some rows have errors")
+    import_.add_argument("--source", help="the source of contacts the file does not give one "
+                         "(e.g. trade_show)")
+    import_.add_argument("--by", help="who the history records (default: import:FILE)")
+    import_.add_argument("--json", action="store_true")
+
+    export = commands.add_parser("export", parents=[common],
+                                 help="export contacts (a filter selects) as CSV or JSON")
+    export.add_argument("filter", nargs="*", metavar="FILTER",
+                        help="the Contacts tab's filter, e.g. temp:hot source:trade_show "
+                        "(put -- before words starting with -)")
+    export.add_argument("--format", choices=("csv", "json"), default="csv")
+    export.add_argument("--stage", help="only contacts in this stage")
+    export.add_argument("-o", "--output", type=Path, metavar="FILE",
+                        help="write to FILE (default: standard output)")
+    export.add_argument("--bom", action="store_true",
+                        help="start the CSV with a byte-order mark (for Excel)")
+
     rules = commands.add_parser("rules", parents=[common],
                                 help="check and print the active rules")
     rules.add_argument("--json", action="store_true")
@@ -196,6 +222,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "rules":  # needs no database
         _emit(cli_output.rules_json(rules), args.json, cli_output.rules_text)
         return 0
+    if args.command in ("import", "export"):
+        from . import cli_transfer
+
+        return cli_transfer.run(args, db, rules)
     if args.command == "check":
         return _check(db, repair=not args.no_repair, as_json=args.json)
     if args.command == "serve":

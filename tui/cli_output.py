@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from engine.exporter import contact_document
 from engine.model import FIELDS
 from engine.rules import Rules
 from engine.workspace import EditResult, Workspace
@@ -19,18 +20,9 @@ def safe(value: Any) -> str:
 
 
 def contact_json(workspace: Workspace, contact_id: int) -> dict[str, Any]:
+    """The shape ``funnel export --format json`` writes for each contact, too."""
     document = workspace.get(contact_id)
-    result = workspace.classification(contact_id)
-    return {
-        "id": contact_id,
-        "fields": {name: document.get(name) for name in FIELDS},
-        "activities": document.get("activities") or [],
-        "custom": document.get("custom") or {},
-        "stage_since": document.get("stage_since"),
-        "rev": document.get("rev"),
-        "classification": result.to_dict(),
-        "history": document.get("history", []),
-    }
+    return contact_document(contact_id, document, workspace.classification(contact_id))
 
 
 def edit_json(result: EditResult) -> dict[str, Any]:
@@ -97,6 +89,11 @@ def card_text(data: dict[str, Any]) -> str:
     for item in c["explanation"]:
         lines.append(f"  {item['points']:+4d}  {safe(item['label'])}  [{item['rule']}]")
     lines.append(f"  ----\n  {c['raw_score']:4d}  total before clamping to 0-100")
+    if data["custom"]:
+        lines += ["", "custom fields"]
+        width = min(30, max(len(key) for key in data["custom"]))
+        for key, value in data["custom"].items():
+            lines.append(f"  {safe(key):<{width}} {safe(value)}")
     lines += ["", f"activities ({len(data['activities'])})"]
     for activity in data["activities"][-10:]:
         count = f" x{activity['count']}" if activity.get("count", 1) != 1 else ""

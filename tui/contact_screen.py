@@ -280,7 +280,9 @@ class ContactScreen(Screen):
         self._show_error("")
         self.query_one("#edit-hint").display = True
         self.draft_valid = True
-        field.focus()
+        self.set_focus(field)  # at once: the keys typed next belong to the edit line
+        fields = self.query_one(FieldList)
+        self.call_after_refresh(fields.scroll_to_highlight)  # the edit line took a row
 
     def _draft(self) -> dict[str, Any]:
         assert self.editing is not None

@@ -68,8 +68,7 @@ def cell_value(key: str, document: dict, result) -> str:
     if key == "type":
         return result.lead_type or "–"
     if key == "follow_up":
-        value = document.get("follow_up") or ""
-        return value + ("!" if result.overdue else "")
+        return document.get("follow_up") or ""
     return literal(document.get(key))
 
 
@@ -298,7 +297,7 @@ class ContactTable(ScrollView, can_focus=True):
         elif result.stage in ("disqualified", "lost"):
             base = base + self.get_component_rich_style("contact-table--exit")
         marked = contact_id in self.marked
-        mark_style = base + self.get_component_rich_style("contact-table--marked") \
+        mark_style = base + self.get_component_rich_style("contact-table--marked", partial=True) \
             if marked else base
         segments = [Segment("● " if marked else "  ", mark_style)]
         for index, (column, cell_width) in enumerate(columns):
@@ -313,9 +312,10 @@ class ContactTable(ScrollView, can_focus=True):
 
     def _cell_style(self, key: str, result, base: Style) -> Style:
         if key == "temperature":
-            return base + self.get_component_rich_style(f"contact-table--{result.temperature}")
+            return base + self.get_component_rich_style(f"contact-table--{result.temperature}",
+                                                        partial=True)
         if key in ("follow_up", "flags") and (result.overdue or result.rotting):
-            return base + self.get_component_rich_style("contact-table--overdue")
+            return base + self.get_component_rich_style("contact-table--overdue", partial=True)
         return base
 
     def _header(self, columns: list[tuple[Column, int]], width: int) -> Strip:

@@ -150,7 +150,9 @@ class ContactsPane(Vertical):
         field = self.query_one("#filter", Input)
         field.display = True
         field.value = self.query_text
-        field.focus()
+        # Focus now, not after the next refresh: keys typed right after "/" (a paste,
+        # a fast typist over SSH) must land in the filter, not on the table.
+        self.screen.set_focus(field)
 
     @on(Input.Changed, "#filter")
     def _filter_changed(self, event: Input.Changed) -> None:

@@ -71,7 +71,7 @@ class ChoiceDialog(_Dialog):
 
     def on_mount(self) -> None:
         self.query_one("#other", Input).display = False
-        self.query_one("#choices", OptionList).focus()
+        self.set_focus(self.query_one("#choices", OptionList))
 
     def action_down(self) -> None:
         self.query_one("#choices", OptionList).action_cursor_down()
@@ -118,7 +118,7 @@ class TextDialog(_Dialog):
             yield Static(content(self._hint or "Enter confirms · Esc cancels"), classes="hint")
 
     def on_mount(self) -> None:
-        self.query_one("#answer", Input).focus()
+        self.set_focus(self.query_one("#answer", Input))
 
     @on(Input.Submitted, "#answer")
     def _submitted(self, event: Input.Submitted) -> None:
@@ -148,7 +148,7 @@ class ScoreAdjustDialog(_Dialog):
             yield Static("Enter confirms · Esc cancels", classes="hint")
 
     def on_mount(self) -> None:
-        self.query_one("#points", Input).focus()
+        self.set_focus(self.query_one("#points", Input))
 
     @on(Input.Submitted, "#points")
     def _next(self) -> None:
@@ -212,7 +212,7 @@ class AddContactDialog(_Dialog):
                          classes="hint")
 
     def on_mount(self) -> None:
-        self.query_one("#new-name", Input).focus()
+        self.set_focus(self.query_one("#new-name", Input))
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:

@@ -27,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from rich.text import Text  # noqa: E402
 from textual.app import App, ComposeResult  # noqa: E402
 from textual.widgets import DataTable  # noqa: E402
 
@@ -226,10 +227,9 @@ async def bench_datatable(db: Path) -> dict[str, float]:
     started = time.perf_counter()
     workspace = Workspace.open(db, load_rules(None), clock=clock, user="bench", create=False)
     classes = workspace.classify_all()
-    rows = [tuple(cell_value(column.key, document, classes[contact_id]) for column in COLUMNS)
-            for contact_id, document in workspace.documents()] if hasattr(workspace, "documents") \
-        else [tuple(cell_value(column.key, *workspace.row(contact_id)) for column in COLUMNS)
-              for contact_id in workspace.ids()]
+    # Text, not str: DataTable reads plain strings as markup (and fails on "[/]").
+    rows = [tuple(Text(cell_value(column.key, *workspace.row(contact_id))) for column in COLUMNS)
+            for contact_id in classes]
     app = _DataTableApp(rows)
     figures: dict[str, float] = {}
     async with app.run_test(size=SIZE) as pilot:
