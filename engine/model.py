@@ -333,10 +333,67 @@ def validate_activity(activity: Any) -> dict[str, Any]:
     return clean
 
 
+# Custom fields: what an imported file holds beyond the contact fields (a web form's
+# "How did you hear about us", a scanner's badge id), kept as text under its column name.
+CUSTOM_MAX_FIELDS = 200
+CUSTOM_MAX_KEY = 100
+CUSTOM_MAX_VALUE = 10_000
+
+
+def validate_custom(custom: Any) -> dict[str, str]:
+    """Custom fields: ``{name: text}``; empty values are dropped, names and values trimmed."""
+    if custom is None:
+        return {}
+    if not isinstance(custom, dict):
+        raise FieldError("custom", "custom fields must be an object of names to text")
+    clean: dict[str, str] = {}
+    search = _CONTROL.search
+    for key, value in custom.items():
+        if key.__class__ is not str or not key.strip():
+            raise FieldError("custom", f"{key!r} is not a custom field name; names are "
+                             "non-empty text")
+        name = key.strip()
+        if len(name) > CUSTOM_MAX_KEY or search(name):
+            raise FieldError("custom", f"{name[:40]!r} is not a custom field name; names are "
+                             f"up to {CUSTOM_MAX_KEY} characters without control characters")
+        if value is None:
+            continue
+        if value.__class__ is str:
+            text = value.strip()
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            text = _number_text(value)
+        else:
+            raise FieldError("custom", f"{name}: expected text, got {type(value).__name__}")
+        if search(text):
+            raise FieldError("custom", f"{name}: control characters are not allowed in text")
+        if len(text) > CUSTOM_MAX_VALUE:
+            raise FieldError("custom", f"{name}: text longer than {CUSTOM_MAX_VALUE:,} "
+                             "characters")
+        if text:
+            if name in clean:
+                raise FieldError("custom", f"{name!r} appears twice")
+            clean[name] = text
+    if len(clean) > CUSTOM_MAX_FIELDS:
+        raise FieldError("custom", f"{len(clean)} custom fields; at most "
+                         f"{CUSTOM_MAX_FIELDS} are kept per contact")
+    return clean
+
+
+def _number_text(value: int | float) -> str:
+    if value != value or value in (float("inf"), float("-inf")):
+        raise FieldError("custom", f"{value!r} is not a finite number")
+    return str(int(value)) if isinstance(value, float) and value.is_integer() else str(value)
+
+
 def new_contact(fields: dict[str, Any], now: datetime) -> dict[str, Any]:
-    """A fresh document with every field present (``None`` when unknown)."""
+    """A fresh document with every field present (``None`` when unknown).
+
+    Besides the fields, ``fields`` may hold ``activities`` (a list) and ``custom``
+    (``{name: text}``).
+    """
     fields = dict(fields)
     created = fields.pop("created_at", None)
+    custom = validate_custom(fields.pop("custom", None))
     document: dict[str, Any] = {"budget": "unknown", "authority": "unknown",
                                 "need": "unknown", "timing": "unknown"}
     for name, value in fields.items():
@@ -349,6 +406,7 @@ def new_contact(fields: dict[str, Any], now: datetime) -> dict[str, Any]:
     document["activities"] = sorted(
         (validate_activity(activity) for activity in fields.get("activities") or []),
         key=lambda activity: activity["at"])
+    document["custom"] = custom
     document["history"] = []
     document["stage_since"] = document["created_at"]
     document["rev"] = 0

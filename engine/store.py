@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from contextlib import contextmanager
-from typing import Any, Callable, Iterable, Iterator, Mapping
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from tinydb import TinyDB
 from tinydb.table import Document, Table
@@ -184,6 +184,31 @@ class ContactStore:
     def insert_many(self, documents: Iterable[dict], by: str | None = None) -> list[int]:
         self._contacts.writer = by
         return self._contacts.insert_multiple(documents)
+
+    @property
+    def version(self) -> int:
+        """The journal sequence number this view has caught up with. Any commit, by this
+        process or another (once seen), changes it: a plan made at one version is still
+        valid when the version is the same."""
+        return self._storage._seq
+
+    def write_many(self, new: Sequence[dict], puts: Mapping[int, dict],
+                   by: str | None = None) -> list[int]:
+        """Insert ``new`` and replace the ``puts`` in one journal record (all or nothing).
+
+        Call inside ``transaction``; returns the ids given to ``new``.
+        """
+        with self._storage.transaction():
+            documents = self._documents()
+            next_id = max((int(key) for key in documents), default=0) + 1
+            ids = list(range(next_id, next_id + len(new)))
+            records = {str(contact_id): document for contact_id, document in puts.items()}
+            for contact_id, document in zip(ids, new):
+                records[str(contact_id)] = document
+            if records:
+                self._storage.commit(_CONTACTS, records, by=by)
+                self._contacts.clear_cache()
+        return ids
 
     def put(self, contact_id: int, document: dict, by: str | None = None) -> None:
         """Replace one contact's document (inside ``transaction``)."""

@@ -12,18 +12,20 @@ import itertools
 import gc
 import os
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, Iterable
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
+from .batch import BatchResult, BatchUpdate, NewContact, StaleBatch
 from .classify import Classification, classify
 from .config import load_rules
 from .errors import Conflict, FieldError, FunnelError, NotFound
 from .facts import summarise_activities
 from .history import entry as history_entry
 from .model import (FIELDS, compact_document, format_datetime, new_contact, parse_datetime,
-                    utc_now, validate_activity, validate_changes)
+                    utc_now, validate_activity, validate_changes, validate_custom)
 from .query import parse_query, sort_key
 from .rules import Rules
 from .store import ContactStore
@@ -436,6 +438,148 @@ class Workspace:
     def warnings(self) -> list[str]:
         """What opening the database had to work around (e.g. a torn last record)."""
         return list(self._store.warnings)
+
+    # -- batches: imports (engine/importer.py plans them, this commits) ------------
+    @property
+    def version(self) -> int:
+        """Changes with every commit this session has seen, its own or another's."""
+        return self._store.version
+
+    def documents(self) -> Iterator[tuple[int, dict]]:
+        """Every (id, contact) for one pass. The dicts are shared: never mutate them."""
+        return self._store.items()
+
+    def apply_import(self, plan: Any, *, skip_bad: bool = False, by: str | None = None,
+                     progress: Callable[[str, int, int], None] | None = None) -> Any:
+        """Write an ``engine.importer.plan_import`` plan: all rows or none (``skip_bad``
+        leaves out the rows with errors). Returns an ``ImportResult``."""
+        from .importer import apply_import
+
+        return apply_import(self, plan, skip_bad=skip_bad, by=by, progress=progress)
+
+    def commit_batch(self, creates: Sequence[NewContact], updates: Sequence[BatchUpdate],
+                     by: str, *, version: int | None = None,
+                     progress: Callable[[str, int, int], None] | None = None) -> BatchResult:
+        """Create and update many contacts in one transaction: all or nothing.
+
+        Every document is validated, classified and given its history before the
+        lock is taken; under the lock there is only a version check and one journal
+        record. ``version`` is ``self.version`` when the batch was planned: if anything
+        was committed since, StaleBatch is raised and nothing is written.
+        """
+        now = self._clock()
+        total = len(creates) + len(updates)
+        documents: list[dict] = []
+        puts: dict[int, dict] = {}
+        with bulk_work():
+            for index, item in enumerate(creates):
+                documents.append(self._batch_new(item, now, by))
+                if progress is not None and index % 500 == 499:
+                    progress("write", index + 1, total)
+            for index, update in enumerate(updates):
+                puts[update.contact_id] = self._batch_update(update, now, by)
+                if progress is not None and index % 500 == 499:
+                    progress("write", len(creates) + index + 1, total)
+        if not documents and not puts:
+            return BatchResult()
+        remote: set[int] = set()
+        try:
+            with self._lock, self._store.transaction() as remote:
+                locked = time.perf_counter()
+                if version is not None and self._store.version != version:
+                    raise StaleBatch("the database changed since the import was planned")
+                ids = self._store.write_many(documents, puts, by=by)
+            held = time.perf_counter() - locked
+        except StaleBatch:
+            self._absorb(remote)
+            raise
+        self._absorb(remote)
+        with self._lock:
+            for contact_id in puts:
+                if self._touched_while_walking is not None:
+                    self._touched_while_walking.add(contact_id)
+                self._classes.pop(contact_id, None)
+                self._summaries.pop(contact_id, None)
+        if len(documents) + len(puts) >= BULK_COMPACT:
+            self._store.compact()  # fold a big batch into the snapshot rather than the journal
+        if progress is not None:
+            progress("write", total, total)
+        if ids:
+            self._subscribers.notify(ChangeEvent("add", tuple(ids), by))
+        if puts:
+            self._subscribers.notify(ChangeEvent("edit", tuple(puts), by))
+        return BatchResult(ids, list(puts), held)
+
+    def _batch_new(self, item: NewContact, now: datetime, by: str) -> dict:
+        document = new_contact(item.fields, now)
+        self._check_pin(document.get("stage_pin"))
+        created = min(parse_datetime(document["created_at"]), now)
+        document["history"].append(history_entry(created, by, "created", why=item.why))
+        if item.stage is not None:
+            stage = self._rules.by_id.get(item.stage)
+            if stage is None:
+                raise FieldError("stage", f"{item.stage!r} is not a stage; use one of "
+                                 + ", ".join(self._rules.stage_ids))
+            since = min(parse_datetime(item.stage_since), now) if item.stage_since \
+                else _evidence_time(document, now)
+            document["history"].append(history_entry(since, by, "stage", field="stage",
+                                                     before=None, after=stage.id,
+                                                     why=item.why))
+            document["stage"] = stage.id
+            document["stage_since"] = format_datetime(since)
+            document["stage_rules"] = self._rules.name
+        result = classify(document, self._rules, now)
+        self._set_stage(document, result, _evidence_time(document, now), by)
+        return document
+
+    def _batch_update(self, update: BatchUpdate, now: datetime, by: str) -> dict:
+        current = self._store.get(update.contact_id)
+        if current is None or current.get("rev") != update.rev:
+            raise StaleBatch(f"contact {update.contact_id} changed since the import was "
+                             "planned")
+        new = dict(current)
+        history = list(current["history"])
+        why = update.why
+        for name, value in update.changes.items():
+            was = current.get(name)
+            if name == "activities":
+                value = sorted((validate_activity(a) for a in value), key=lambda a: a["at"])
+                old = was or []
+                history += [history_entry(now, by, "activity", after=a, why=why)
+                            for a in value if a not in old]
+                history += [history_entry(now, by, "field", field="activities", before=a,
+                                          after=None, why=why) for a in old if a not in value]
+            elif name == "custom":
+                value = validate_custom(value)
+                old = was or {}
+                history += [history_entry(now, by, "field", field=f"custom.{key}",
+                                          before=old.get(key), after=value.get(key), why=why)
+                            for key in sorted(set(old) | set(value))
+                            if old.get(key) != value.get(key)]
+            else:
+                value = validate_changes({name: value})[name]
+                if name == "stage_pin":
+                    self._check_pin(value)
+                history.append(history_entry(now, by, "field", field=name, before=was,
+                                             after=value, why=why))
+            new[name] = value
+        if update.stage is not None and not new.get("stage_pin"):
+            target = self._rules.by_id.get(update.stage)
+            shown = self._rules.by_id.get(classify(current, self._rules, now).stage)
+            if target is not None and shown is not None and not shown.is_exit \
+                    and not target.is_exit and target.order > shown.order:
+                history.append(history_entry(now, by, "stage", field="stage",
+                                             before=shown.id, after=target.id, why=why))
+                new["stage"] = target.id
+                new["stage_since"] = format_datetime(now)
+                new["stage_rules"] = self._rules.name
+        new["history"] = history
+        self._set_stage(new, classify(new, self._rules, now), now, by,
+                        cause=", ".join(update.changes) or "stage")
+        new = compact_document(new)
+        new["rev"] = int(current.get("rev") or 0) + 1
+        new["updated_at"] = format_datetime(now)
+        return new
 
     # -- internals -----------------------------------------------------------
     def _doc(self, contact_id: int) -> dict:
