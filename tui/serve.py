@@ -243,7 +243,7 @@ class FunnelSession(asyncssh.SSHServerSession):
         if len(self.hub.sessions) >= limit:
             LOG.warning("refused a session for %s at %s: %d sessions open (--max-sessions)",
                         self.user, self.address, limit)
-            self._refuse(f"all {limit} sessions are in use; try again later.")
+            self._refuse(f"all sessions are in use (at most {limit}); try again later.")
             return
         env = self.hub.app_env(self.user, self.term, dict(self.channel.get_environment()))
         columns, rows, xpixels, ypixels = self.size
@@ -357,11 +357,11 @@ async def serve(config: ServeConfig, keyring: KeyRing, host_key, *, created: boo
     if created:
         LOG.info("created host key %s", config.host_key)
     LOG.info("funnel serve: listening on %s:%d · host key %s (%s) · database %s · "
-             "%d key%s for %s · at most %d sessions · idle timeout %s",
+             "%d key%s for %s · at most %d session%s · idle timeout %s",
              config.host, port, host_key.get_fingerprint("sha256"),
              host_key.get_algorithm(), _database(config), len(keyring.keys),
              "" if len(keyring.keys) == 1 else "s", ", ".join(keyring.users()),
-             config.max_sessions,
+             config.max_sessions, "" if config.max_sessions == 1 else "s",
              _duration(config.idle_timeout) if config.idle_timeout else "off")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
