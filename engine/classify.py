@@ -43,7 +43,8 @@ class Classification:
     next_action: str
     rotting: bool
     overdue: bool
-    explanation: tuple[Contribution, ...]
+    # None when derived in bulk without one (Workspace.classification fills it in).
+    explanation: tuple[Contribution, ...] | None
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -67,6 +67,22 @@ class Documents(MutableMapping):
             self._cache.popitem(last=False)
         return document
 
+    def peek(self, key: str) -> dict | None:
+        """The document, parsed if need be but not kept: for one-off passes."""
+        document = self._written.get(key) or self._cache.get(key)
+        if document is not None:
+            return document
+        raw = self._raw.get(key)
+        if raw is None:
+            return None
+        try:
+            document = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            document = None
+        if not isinstance(document, dict):
+            raise StorageError(f"{self._where}: document {key} is damaged; run 'funnel check'")
+        return document
+
     def __setitem__(self, key: str, document: dict) -> None:
         self._raw.pop(key, None)
         self._cache.pop(key, None)

@@ -170,6 +170,16 @@ class ContactStore:
         for key, document in walk:
             yield int(key), self._checked(key, document)
 
+    def peek(self, contact_id: int) -> dict | None:
+        """Like ``get`` for a one-off pass: a stored document is parsed but not cached."""
+        key = str(contact_id)
+        documents = self._documents()
+        if isinstance(documents, Documents):
+            document = documents.peek(key)
+        else:
+            document = documents.get(key)
+        return None if document is None else self._checked(key, document)
+
     def get(self, contact_id: int) -> dict | None:
         key = str(contact_id)
         document = self._documents().get(key)

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from .batch import BatchResult, BatchUpdate, NewContact, StaleBatch
+from . import forked
 from .classify import Classification, classify
 from .config import load_rules
 from .errors import Conflict, FieldError, FunnelError, NotFound
@@ -158,6 +159,10 @@ class Workspace:
         return _count(results, rules)
 
     # -- reading -----------------------------------------------------------
+    def now(self) -> datetime:
+        """The workspace's clock (tests and demos fix it)."""
+        return self._clock()
+
     def __len__(self) -> int:
         return len(self._store)
 
@@ -172,7 +177,7 @@ class Workspace:
         self._doc(contact_id)
         self._refresh_clock()
         found = self._classes.get(contact_id)
-        if found is None:
+        if found is None or found.explanation is None:  # none, or derived without one
             found = self._classes[contact_id] = classify(self._doc(contact_id), self._rules,
                                                          self._now)
         return found
@@ -202,23 +207,28 @@ class Workspace:
         lock = self._lock
         try:
             with bulk_work():
-                items = self._store.items()
-                while True:
-                    with lock:
-                        batch = 0
-                        for contact_id, document in itertools.islice(items, PROGRESS_EVERY):
-                            batch += 1
-                            if contact_id not in cache:
-                                summary = summaries.get(contact_id)
-                                if summary is None:
-                                    summary = summaries[contact_id] = summarise_activities(
-                                        document, now, half_life)
-                                cache[contact_id] = classify(document, rules, now, summary)
-                    done += batch
-                    if batch < PROGRESS_EVERY:
-                        break
-                    if progress is not None:
-                        progress(done, total)
+                pending = total - len(cache)
+                if pending >= forked.MIN_ITEMS and forked.can_fork():
+                    self._classify_split(rules, now, half_life, progress)
+                else:
+                    items = self._store.items()
+                    while True:
+                        with lock:
+                            batch = 0
+                            for contact_id, document in itertools.islice(items,
+                                                                         PROGRESS_EVERY):
+                                batch += 1
+                                if contact_id not in cache:
+                                    summary = summaries.get(contact_id)
+                                    if summary is None:
+                                        summary = summaries[contact_id] = \
+                                            summarise_activities(document, now, half_life)
+                                    cache[contact_id] = classify(document, rules, now, summary)
+                        done += batch
+                        if batch < PROGRESS_EVERY:
+                            break
+                        if progress is not None:
+                            progress(done, total)
         finally:
             with lock:
                 self._touched_while_walking = None
@@ -228,6 +238,55 @@ class Workspace:
         if progress is not None:
             progress(total, total)
         return cache
+
+    def _classify_split(self, rules: Rules, now: datetime, half_life: float,
+                        progress: Callable[[int, int], None] | None) -> None:
+        """Classify what is not cached yet, half here and half in a forked child.
+
+        The child sends back everything but the explanations (the list, the sort,
+        the filter and the counts need no explanation); ``classification(id)``
+        derives a contact's explanation again when it is asked for.
+        """
+        cache, summaries, lock = self._classes, self._summaries, self._lock
+        pending = [contact_id for contact_id in self._store.ids() if contact_id not in cache]
+        total = len(self._store)
+        already = total - len(pending)
+
+        def here(ids: list[int]) -> None:
+            for start in range(0, len(ids), PROGRESS_EVERY):
+                with lock:
+                    for contact_id in ids[start:start + PROGRESS_EVERY]:
+                        document = self._store.peek(contact_id)
+                        if document is None or contact_id in cache:
+                            continue
+                        summary = summaries.get(contact_id)
+                        if summary is None:
+                            summary = summaries[contact_id] = summarise_activities(
+                                document, now, half_life)
+                        cache[contact_id] = classify(document, rules, now, summary)
+                if progress is not None:  # the child keeps pace with this half
+                    progress(min(total, already + 2 * (start + PROGRESS_EVERY)), total)
+
+        def there(ids: list[int]) -> list[tuple]:
+            results = []
+            for contact_id in ids:
+                document = self._store.peek(contact_id)
+                if document is None:
+                    continue
+                summary = summaries.get(contact_id)
+                fresh = summary is None
+                if fresh:
+                    summary = summarise_activities(document, now, half_life)
+                result = classify(document, rules, now, summary)
+                results.append((contact_id, _compact(result), summary if fresh else None))
+            return results
+
+        for contact_id, compact, summary in forked.split_pass(pending, here, there):
+            with lock:
+                if contact_id not in cache:
+                    cache[contact_id] = Classification(*compact, explanation=None)
+                if summary is not None and contact_id not in summaries:
+                    summaries[contact_id] = tuple(summary)
 
     def select(self, query: str | None = None, sort: str = "attention",
                descending: bool = False) -> list[int]:
@@ -800,6 +859,13 @@ def _evidence_time(document: dict, now: datetime) -> datetime:
     moments = [document["created_at"]] + [a["at"] for a in (document.get("activities") or [])[-1:]]
     latest = parse_datetime(max(moments))
     return min(latest, now)
+
+
+def _compact(result: Classification) -> tuple:
+    """A classification without its explanation, as plain values (marshal-able)."""
+    return (result.stage, result.rules_stage, result.stage_reason, result.manual, result.score,
+            result.raw_score, result.fit, result.engagement, result.grade, result.temperature,
+            result.lead_type, result.next_action, result.rotting, result.overdue)
 
 
 def _snapshot(document: dict) -> dict[str, Any]:

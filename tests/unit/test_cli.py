@@ -414,13 +414,25 @@ def test_disqualify_records_the_reason(db: Path, cold_lead: int) -> None:
 
 
 # -- the app entry points and rules ----------------------------------------------------
-def test_demo_prints_the_stats_of_a_fresh_database(tmp_path: Path) -> None:
-    result = funnel(tmp_path, "--demo", timeout=60)
-    assert result.returncode == 0, result.stderr
-    assert f"{CONTACTS} contacts (rules: default)" in result.stdout
-    assert "stages" in result.stdout
-    created = list(tmp_path.glob("funnel-demo-*/demo.json"))
-    assert len(created) == 1, "the demo database goes in TMPDIR"
+def test_demo_opens_the_app_on_a_fresh_database_and_cleans_up(tmp_path: Path,
+                                                               monkeypatch) -> None:
+    # The app itself is driven in tests/functional; here: what --demo hands it.
+    from tui import app as app_module
+    from tui import cli
+
+    seen = {}
+
+    def run(self):
+        seen["contacts"] = len(self.workspace)
+        seen["files"] = sorted(path.name for path in tmp_path.glob("funnel-demo-*/*"))
+    monkeypatch.setattr(app_module.FunnelApp, "run", run)
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    import tempfile
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    assert cli.main(["--demo"]) == 0
+    assert seen["contacts"] == 2000
+    assert "demo.json" in seen["files"], "the demo database goes in TMPDIR"
+    assert not list(tmp_path.glob("funnel-demo-*")), "and is removed when the app closes"
 
 
 def test_rules_prints_the_preset_when_given_a_database(db: Path) -> None:
