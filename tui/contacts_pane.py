@@ -39,6 +39,8 @@ class ContactsPane(Vertical):
         Binding("z", "snooze", "Follow-up", id="contacts.snooze"),
         Binding("o", "assign", "Owner", id="contacts.assign"),
         Binding("t", "tag", "Tag", id="contacts.tag"),
+        Binding("i", "import_file", "Import…", show=False, id="contacts.import"),
+        Binding("x", "export_view", "Export view…", show=False, id="contacts.export"),
         Binding("escape", "clear", "Clear marks/filter", show=False, id="contacts.clear"),
     ]
 
@@ -292,6 +294,19 @@ class ContactsPane(Vertical):
 
     def action_tag(self) -> None:
         self.app.triage.tag(self.table.targets())
+
+    def action_import_file(self) -> None:
+        from .transfer_screens import ImportScreen
+        self.app.push_screen(ImportScreen())
+
+    def action_export_view(self) -> None:
+        from pathlib import Path
+
+        from .transfer_screens import ExportScreen
+        what = VIEW_LABELS[self.view] + (f", filter {self.query_text}" if self.query_text else "")
+        day = self.app.today().isoformat()
+        self.app.push_screen(ExportScreen(list(self.table.ids), what,
+                                          Path.cwd() / f"funnel-export-{day}.csv"))
 
     def contacts_changed(self, ids: tuple[int, ...]) -> None:
         """Something changed (here or in another session): redraw now, re-sort soon.
