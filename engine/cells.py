@@ -69,6 +69,8 @@ def parse_moment(value: Any, date_format: str | None = None) -> datetime:
 def enum_choice(name: str, value: Any) -> Any:
     """``Yes``/``TRUE``/``y`` for yes, ``Trade Show`` for trade_show; else as given."""
     spec = FIELDS[name]
+    if isinstance(value, bool) and spec.choices == TRISTATE:
+        return "yes" if value else "no"
     if not isinstance(value, str) or value in spec.choices:
         return value
     key = value_key(value)

@@ -93,7 +93,11 @@ def decode(data: bytes, path: str = "<data>") -> tuple[str, str]:
         odd_zeros = sample[1::2].count(0)
         even_zeros = sample[0::2].count(0)
         codec = "utf-16-le" if odd_zeros > even_zeros else "utf-16-be"
-        return _strict(data, codec, "UTF-16", path), f"UTF-16 ({codec[-2:].upper()})"
+        try:
+            return data.decode(codec), f"UTF-16 ({codec[-2:].upper()})"
+        except UnicodeDecodeError:
+            raise ImportFileError(path, "holds zero bytes: it is not a text file; save it "
+                                  "as CSV") from None
     try:
         return data.decode("utf-8"), "UTF-8"
     except UnicodeDecodeError:
@@ -172,6 +176,8 @@ def parse(text: str, delimiter: str, encoding: str = "UTF-8", path: str = "<data
           progress: Progress | None = None) -> Table:
     if csv.field_size_limit() < MAX_FIELD_CHARS:
         csv.field_size_limit(MAX_FIELD_CHARS)
+    if "\r" in text:  # Windows and old Mac line ends, inside quoted cells too
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     header: tuple[str, ...] | None = None
     header_line = 1
@@ -193,16 +199,12 @@ def parse(text: str, delimiter: str, encoding: str = "UTF-8", path: str = "<data
             header = tuple(restore(cell.strip()) for cell in cells)
             header_line = start
             continue
-        records.append(Record(row, start, tuple(_cell(cell) for cell in cells)))
+        records.append(Record(row, start, tuple(cells)))
     if header is None:  # pragma: no cover - an all-blank text is refused before
         raise ImportFileError(path, "has no header row")
     if progress is not None:
         progress("read", len(records), len(records))
     return Table(encoding, delimiter, header, tuple(records), header_line)
-
-
-def _cell(cell: str) -> str:
-    return cell.replace("\r\n", "\n").replace("\r", "\n") if "\r" in cell else cell
 
 
 def _csv_problem(message: str) -> str:

@@ -224,8 +224,7 @@ def plan_import(source: str | os.PathLike | bytes, mapping: Mapping | str | os.P
     try:
         table = _read_json(data, path) if as_json else read_table(data, path, progress)
     except ImportFileError as error:
-        plan = ImportPlan(path, name, "json" if as_json else "csv", "", mapping_from(
-            mapping, []) if mapping is not None else mapping_from(None, []))
+        plan = ImportPlan(path, name, "json" if as_json else "csv", "", mapping_from(mapping, []))
         plan.problems.append(Problem(error.row, None, None, error.reason, "file", error.line))
         plan.problem_count, plan.fatal = 1, True
         return plan
@@ -446,12 +445,15 @@ class _RowReader:
                 self.apply(item, target, column, value, cells, at_index)
             except FieldError as error:
                 if target.soft:
-                    item.custom.setdefault(column, value)
+                    item.custom.setdefault(column, value if isinstance(value, str)
+                                           else json.dumps(value, ensure_ascii=False))
                     self.kept[column] = self.kept.get(column, 0) + 1
                     continue
                 bad = True
+                named = error.field if target.kind in ("field", "stage", "stage_since") \
+                    else None
                 _problem(plan, Problem(record.row, column, raw, error.reason, "value",
-                                       record.line, error.field, unit))
+                                       record.line, named, unit))
             except _NotListed as error:
                 bad = True
                 _problem(plan, Problem(record.row, column, raw, str(error), "value",
@@ -461,8 +463,10 @@ class _RowReader:
                 item.custom = validate_custom(item.custom)
             except FieldError as error:
                 bad = True
-                column = next((c for _, c, target, _ in self.bindings if target.kind == "custom"
-                               and error.reason.startswith(target.name)), None)
+                key = next((key for key in item.custom
+                            if error.reason.startswith(f"{key}:")), None)
+                column = next((c for _, c, target, _ in self.bindings
+                               if target.kind == "custom" and target.name == key), key)
                 _problem(plan, Problem(record.row, column, None, error.reason, "value",
                                        record.line, None, unit))
         if bad:
@@ -670,6 +674,8 @@ def _merge_duplicates(items: list[Incoming], match_on: tuple[str, ...],
 def _absorb(first: Incoming, later: Incoming) -> None:
     """Merge a later row of the same contact: its values win, tags and activities add up."""
     for name, value in later.fields.items():
+        if name == "email" and _same_email(first.fields.get(name), value):
+            continue  # the key they share: the first spelling stays
         if name == "tags":
             tags = first.fields.setdefault("tags", [])
             tags += [tag for tag in value if tag not in tags]
@@ -776,6 +782,11 @@ def _new_contact(item: Incoming, plan: ImportPlan, why: str) -> NewContact:
     return NewContact(fields, why, item.stage, item.stage_since)
 
 
+def _same_email(old: Any, new: Any) -> bool:
+    return isinstance(old, str) and isinstance(new, str) \
+        and old.strip().casefold() == new.strip().casefold()
+
+
 def _same(old: Any, new: Any) -> bool:
     return (None if old in ("", [], {}) else old) == (None if new in ("", [], {}) else new)
 
@@ -792,7 +803,7 @@ def _update(item: Incoming, contact_id: int, document: dict, plan: ImportPlan,
             merged = list(old or []) + [tag for tag in value if tag not in (old or [])]
             if merged != (old or []):
                 changes["tags"] = merged
-        elif not _same(old, value):
+        elif not _same(old, value) and not (name == "email" and _same_email(old, value)):
             changes[name] = value
     for name, value in _defaults(plan).items():
         if name == "tags":

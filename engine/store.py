@@ -17,9 +17,10 @@ from tinydb.table import Document, Table
 
 from .documents import Documents
 from .errors import StorageError
-from .journal import JournalStorage, LoadReport
+from .journal import JournalStorage, LoadReport, encode_document
 
 _CONTACTS = "contacts"
+Encoded = tuple[dict, str]  # a document and its checked JSON (ContactStore.encode)
 REQUIRED_KEYS = frozenset({"created_at", "history", "rev"})
 
 
@@ -202,21 +203,24 @@ class ContactStore:
         valid when the version is the same."""
         return self._storage._seq
 
-    def write_many(self, new: Sequence[dict], puts: Mapping[int, dict],
-                   by: str | None = None) -> list[int]:
-        """Insert ``new`` and replace the ``puts`` in one journal record (all or nothing).
+    @staticmethod
+    def encode(document: dict, where: str = "contact") -> Encoded:
+        """Check and encode a document for ``write_many``, outside the lock."""
+        return document, encode_document(document, where)
 
-        Call inside ``transaction``; returns the ids given to ``new``.
-        """
+    def write_many(self, new: Sequence[Encoded], puts: Mapping[int, Encoded],
+                   by: str | None = None) -> list[int]:
+        """Insert ``new`` and replace the ``puts`` (both from ``encode``) in one journal
+        record: all or nothing. Call inside ``transaction``; returns the ids of ``new``."""
         with self._storage.transaction():
             documents = self._documents()
             next_id = max((int(key) for key in documents), default=0) + 1
             ids = list(range(next_id, next_id + len(new)))
-            records = {str(contact_id): document for contact_id, document in puts.items()}
-            for contact_id, document in zip(ids, new):
-                records[str(contact_id)] = document
+            records = {str(contact_id): encoded for contact_id, encoded in puts.items()}
+            for contact_id, encoded in zip(ids, new):
+                records[str(contact_id)] = encoded
             if records:
-                self._storage.commit(_CONTACTS, records, by=by)
+                self._storage.commit_encoded(_CONTACTS, records, by=by)
                 self._contacts.clear_cache()
         return ids
 

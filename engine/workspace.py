@@ -528,15 +528,18 @@ class Workspace:
         """
         now = self._clock()
         total = len(creates) + len(updates)
-        documents: list[dict] = []
-        puts: dict[int, dict] = {}
+        documents: list[tuple[dict, str]] = []  # checked and encoded outside the lock
+        puts: dict[int, tuple[dict, str]] = {}
+        encode = self._store.encode
         with bulk_work():
             for index, item in enumerate(creates):
-                documents.append(self._batch_new(item, now, by))
+                documents.append(encode(self._batch_new(item, now, by),
+                                        f"new contact {index + 1}"))
                 if progress is not None and index % 500 == 499:
                     progress("write", index + 1, total)
             for index, update in enumerate(updates):
-                puts[update.contact_id] = self._batch_update(update, now, by)
+                puts[update.contact_id] = encode(self._batch_update(update, now, by),
+                                                 f"contact {update.contact_id}")
                 if progress is not None and index % 500 == 499:
                     progress("write", len(creates) + index + 1, total)
         if not documents and not puts:
