@@ -152,3 +152,12 @@ def test_an_export_is_recognised_and_its_derived_columns_skipped() -> None:
     # The same names in someone else's file are kept.
     other = guess_mapping(["name", "score", "grade"])
     assert [c.targets[0].kind for c in other.columns] == ["field", "custom", "custom"]
+
+
+def test_the_readme_example_is_a_valid_mapping() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    example = readme.split("```yaml\n", 1)[1].split("```", 1)[0]
+    mapping = parse_mapping(example, "README.md")
+    assert mapping.match_on == ("email",)
+    assert [t.kind for t in mapping.column("Notes").targets] == ["custom", "field"]
+    assert mapping.column("Lifecycle stage").targets[0].kind == "stage"
