@@ -56,6 +56,7 @@ def test_the_wheel_holds_the_code_and_the_presets(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
         for required in ("funnel_config/default.yaml", "funnel_config/fit-first.yaml",
+                         "funnel_config/x-education.yaml", "engine/importer.py",
                          "engine/classify.py", "engine/workspace.py", "tui/cli.py",
                          "tui/cli_output.py"):
             assert required in names, required
