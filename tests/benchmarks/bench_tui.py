@@ -257,8 +257,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         db = args.db or Path(folder) / "bench.json"
         ensure_db(db, args.contacts)
+        figures = asyncio.run(bench_funnel(db))  # first, so its peak memory is its own
         baseline = None if args.no_baseline else asyncio.run(bench_datatable(db))
-        figures = asyncio.run(bench_funnel(db))
     count = figures["workspace_len"]
     print(f"# TUI at {count:,.0f} contacts, terminal {SIZE[0]}x{SIZE[1]}")
     line("first paint of the Contacts tab", figures["first_paint"], "s", BUDGET_FIRST_PAINT_S,
@@ -274,7 +274,7 @@ def main() -> int:
          BUDGET_KEY_MS, baseline and baseline["update_median"], "DataTable cell update")
     line("key press to screen: commit an edit (95th pct)", figures["commit_p95"], "ms",
          BUDGET_KEY_MS)
-    line("peak memory (both runs in one process)", figures["memory"], "MB", 400)
+    line("peak memory of the app (before the DataTable run)", figures["memory"], "MB", 400)
     return 0
 
 
