@@ -111,7 +111,13 @@ class ContactsPane(Vertical):
     @work(thread=True, exclusive=True, group="select")
     def _select(self, query: str, sort: str, descending: bool, keep: int | None) -> None:
         worker = get_current_worker()
+
+        def progress(done: int, total: int) -> None:  # after a rules change: all again
+            if not worker.is_cancelled and done < total:
+                self.app.call_from_thread(self._set_progress,
+                                          f"classifying {done * 100 // max(total, 1)}%")
         try:
+            self.app.workspace.classify_all(progress)
             ids = self.app.workspace.select(query, sort, descending)
         except FunnelError as error:
             self.app.call_from_thread(self._set_problem, str(error))
@@ -121,6 +127,7 @@ class ContactsPane(Vertical):
 
     def _selected(self, ids: list[int], keep: int | None) -> None:
         self._problem = ""
+        self._progress = ""
         self.table.empty_message = ("No contacts match" if self.full_query()
                                     else "No contacts yet: a adds one")
         self.table.set_ids(ids, keep)
