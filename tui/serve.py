@@ -32,7 +32,7 @@ from .serve_pty import PtyProcess
 LOG = logging.getLogger("funnel.serve")
 # Variables a client may pass (OpenSSH: SendEnv, or SetEnv in ~/.ssh/config). Anything
 # else a client sends is ignored: it must not be able to steer the child's Python.
-CLIENT_ENV = ("COLORTERM", "LANG", "LC_ALL", "LC_CTYPE", "LC_MESSAGES", "NO_COLOR")
+CLIENT_ENV = ("COLORTERM", "LANG", "NO_COLOR")  # and LC_*
 DRIVER = "tui.serve_driver:ServeDriver"
 
 
@@ -49,6 +49,10 @@ class ServeConfig:
     app_args: list[str] = field(default_factory=list)  # e.g. --rules FILE for every app
     contacts: int | None = None  # for the startup line
     python: str = sys.executable
+
+
+def _from_client(name: str) -> bool:
+    return name in CLIENT_ENV or (name.startswith("LC_") and name[3:].isalpha())
 
 
 def _address(peer) -> str:
@@ -74,9 +78,9 @@ class Hub:
 
     def app_env(self, user: str, term: str, client_env: dict[str, str]) -> dict[str, str]:
         env = {name: value for name, value in os.environ.items()
-               if name not in CLIENT_ENV and not name.startswith("LC_")}
+               if not _from_client(name)}
         env.update({name: value for name, value in client_env.items()
-                    if name in CLIENT_ENV and value.isprintable()})
+                    if _from_client(name) and value.isprintable() and len(value) < 256})
         env["TERM"] = term if term and term.isprintable() else "xterm-256color"
         env["FUNNEL_USER"] = user
         env["TEXTUAL_DRIVER"] = DRIVER
