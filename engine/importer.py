@@ -173,7 +173,8 @@ def plan_import(source: str | os.PathLike | bytes, mapping: Mapping | str | os.P
         except OSError as error:
             raise FunnelError(f"{path}: cannot read: {error.strerror}") from None
     name = name or os.path.basename(path)
-    as_json = path.lower().endswith(".json") or data.lstrip()[:1] in (b"[", b"{")
+    start = data[3:] if data.startswith(b"\xef\xbb\xbf") else data
+    as_json = path.lower().endswith(".json") or start.lstrip()[:1] in (b"[", b"{")
     try:
         table = read_json(data, path) if as_json else read_table(data, path, progress)
     except ImportFileError as error:

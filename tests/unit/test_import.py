@@ -120,6 +120,13 @@ def test_preview_shows_the_first_contacts_as_they_would_be_written(tmp_path, wor
                                "activities": [], "custom": {}, "stage": None}]
 
 
+def test_json_is_recognised_by_its_content_too(tmp_path, workspace) -> None:
+    data = b"\xef\xbb\xbf" + json.dumps({"contacts": [{"E-mail": "a@x.pl"}]}).encode()
+    plan = plan_import(write(tmp_path, data.decode("utf-8"), "contacts.txt"), None, workspace)
+    assert plan.file_format == "json" and plan.unit == "item"
+    assert plan.incoming[0].fields == {"email": "a@x.pl"}
+
+
 def test_a_json_list_of_flat_objects_imports(tmp_path, workspace) -> None:
     path = write(tmp_path, json.dumps([
         {"email": "a@x.pl", "company_size": 120, "tags": ["vip", "Key Account"],
