@@ -4,6 +4,7 @@ A query is words separated by spaces; a contact must match all of them::
 
     stage:lead  temp:hot  grade:4  type:SRL  source:trade_show  owner:me
     tag:vip  country:poland  industry:software      field is (prefix of) value
+    custom.City:mumbai                                an imported custom field
     score>60  fit>=20  engagement<10  grade>=3       numeric comparison
     overdue  rotting  manual  unowned                 flags
     -stage:lost  -tag:vip                             a leading '-' negates a term
@@ -112,6 +113,11 @@ def _positive_term(word: str, me: str | None) -> Test:
         return lambda d, c: (value := getter(d, c)) is not None and compare(value, bound)
     key, colon, value = word.partition(":")
     key = key.lower()
+    if colon and key.startswith("custom.") and len(key) > 7:
+        name, wanted = word.partition(":")[0][7:], value.lower()
+        return lambda d, c: (str((d.get("custom") or {}).get(name, "")).lower()
+                             .startswith(wanted) if wanted
+                             else not (d.get("custom") or {}).get(name))
     if colon and key == "tag":
         tag = value.lower()
         return lambda d, c: tag in (d.get("tags") or ())

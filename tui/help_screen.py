@@ -13,7 +13,7 @@ from engine.query import VIEWS
 
 QUERY_HELP = """\
 stage:lead  temp:hot  grade:4  type:SRL  source:trade_show  owner:me  tag:vip
-score>60  fit>=20  engagement<10     overdue  rotting  manual  unowned
+score>60  fit>=20  engagement<10     overdue  rotting  manual  unowned  custom.City:pune
 -stage:lost (a leading - negates)    acme  "van dijk" (text in name, company, email, title)"""
 
 

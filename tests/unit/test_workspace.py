@@ -287,3 +287,17 @@ def test_opening_a_missing_database_without_create(tmp_path):
     with pytest.raises(StorageError):
         Workspace.open(tmp_path / "nope.json", "default", create=False)
     assert not (tmp_path / "nope.json").exists()
+
+
+def test_filter_on_a_custom_field(tmp_path):
+    from engine.workspace import Workspace
+    with Workspace.open(tmp_path / "c.json", None) as workspace:
+        mumbai = workspace.add({"name": "A", "email": "a@example.com"})
+        workspace.add({"name": "B", "email": "b@example.com"})
+        document = workspace.get(mumbai)  # custom fields arrive by import; here by hand
+        document["custom"] = {"City": "Mumbai"}
+        with workspace._store.transaction():
+            workspace._store.put(mumbai, document)
+        workspace.refresh()
+        assert workspace.select("custom.City:mum", "name") == [mumbai]
+        assert mumbai not in workspace.select("custom.City:", "name")
