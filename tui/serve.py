@@ -266,9 +266,16 @@ class FunnelSession(asyncssh.SSHServerSession):
                  len(self.hub.sessions))
 
     def _refuse(self, message: str) -> None:
-        self.channel.write_stderr(f"funnel: {message}\r\n".encode())
-        self.channel.exit(1)
+        self._send(f"funnel: {message}\r\n".encode(), stderr=True)
+        self._exit(1)
         self.finished.set()
+
+    def _exit(self, status: int) -> None:
+        if not self._closed:
+            try:
+                self.channel.exit(status)
+            except (BrokenPipeError, ConnectionError):
+                pass
 
     # -- bytes both ways ---------------------------------------------------------
     def data_received(self, data: bytes, datatype) -> None:
@@ -281,8 +288,15 @@ class FunnelSession(asyncssh.SSHServerSession):
             self.channel.resume_reading()
 
     def _output(self, data: bytes) -> None:
-        if not self._closed:
-            self.channel.write(data)
+        self._send(data)
+
+    def _send(self, data: bytes, *, stderr: bool = False) -> None:
+        if self._closed:
+            return
+        try:
+            (self.channel.write_stderr if stderr else self.channel.write)(data)
+        except (BrokenPipeError, ConnectionError):  # the client is closing the channel
+            pass
 
     def pause_writing(self) -> None:
         if self.process is not None:
@@ -332,8 +346,8 @@ class FunnelSession(asyncssh.SSHServerSession):
         if self._closed:
             return
         if self._ending:
-            self.channel.write_stderr(f"\r\nfunnel: {self._ending}\r\n".encode())
-        self.channel.exit(status if status >= 0 else 128 - status)
+            self._send(f"\r\nfunnel: {self._ending}\r\n".encode(), stderr=True)
+        self._exit(status if status >= 0 else 128 - status)
 
 
 async def serve(config: ServeConfig, keyring: KeyRing, host_key, *, created: bool = False,

@@ -181,6 +181,15 @@ def owner_edits(db: Path, owner: str) -> list[tuple[int, dict]]:
     return found
 
 
+def cursor_moves(terminal: Terminal) -> None:
+    before = terminal.screen(colours=True)  # the cursor is a highlight: compare colours too
+    terminal.keys("j")
+    deadline = time.monotonic() + 10
+    while terminal.screen(colours=True) == before:
+        assert time.monotonic() < deadline, "the cursor never moved"
+        time.sleep(0.05)
+
+
 # -- the tests ---------------------------------------------------------------------------
 def test_two_salespeople_share_one_database_over_ssh(world, server):
     anna = Terminal(world["socket"], ssh_command(world["anna"], server.port, "anna", "-tt"))
@@ -218,17 +227,21 @@ def test_two_salespeople_share_one_database_over_ssh(world, server):
     print(f"bob saw anna's edit {seen_after * 1000:.0f} ms after it showed on her screen")
     assert seen_after < 2.5
 
+    # Anna's app hangs: Bob does not notice.
+    app_pid = int(re.search(r"session started for anna .*\(pid (\d+)",
+                            server.text()).group(1))
+    os.kill(app_pid, signal.SIGSTOP)
+    try:
+        cursor_moves(bob)
+    finally:
+        os.kill(app_pid, signal.SIGCONT)
+
     # Anna's client dies; the server and Bob carry on, and Anna can come back.
     os.kill(anna.client_pid(), signal.SIGKILL)
     server.wait_log(r"disconnected anna from")
     server.wait_log(r"session ended for anna .*exit status 0")  # the app exited cleanly
     assert server.process.poll() is None
-    before = bob.screen(colours=True)  # the cursor is a highlight: compare colours too
-    bob.keys("j")
-    deadline = time.monotonic() + 10
-    while bob.screen(colours=True) == before:
-        assert time.monotonic() < deadline, "bob's cursor never moved"
-        time.sleep(0.05)
+    cursor_moves(bob)
     again = Terminal(world["socket"], ssh_command(world["anna"], server.port, "anna", "-tt"))
     again.wait_text(owner)
 
