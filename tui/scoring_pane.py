@@ -27,10 +27,11 @@ from textual.worker import get_current_worker
 
 from engine.errors import FunnelError
 from engine.rules import Rules
-from engine.rules_edit import (HALF_LIFE, EditError, RulesText, file_fingerprint,
-                               format_number, parse_number, save_rules)
+from engine.rules_edit import (HALF_LIFE, EditError, RulesConflict, RulesText,
+                               file_fingerprint, format_number, is_preset, parse_number,
+                               save_rules)
 
-from .text import literal
+from .text import fit, literal
 
 REFRESH_DELAY = 0.3  # seconds of quiet after contact changes before the preview is redone
 CELL_WIDTH = 7
@@ -61,8 +62,9 @@ def build_rows(rules: Rules, text: RulesText | None) -> list[tuple[str, list[Row
     def key(name: str) -> str | None:
         return name if name in slots else None
 
-    fit = [RowSpec("fit", (key(f"{rule.id}.points"), None), rule.label,
-                   rule.when.text if rule.when else "", line=rule.line) for rule in rules.fit]
+    fit_rows = [RowSpec("fit", (key(f"{rule.id}.points"), None), rule.label,
+                        rule.when.text if rule.when else "", line=rule.line)
+                for rule in rules.fit]
     engagement = []
     for rule in rules.engagement:
         if rule.activity:
@@ -93,10 +95,10 @@ def build_rows(rules: Rules, text: RulesText | None) -> list[tuple[str, list[Row
     lead_types.append(RowSpec("lead_type", (None, None), "otherwise", "",
                               value=rules.lead_type_default or "none"))
     return [
-        ("Fit: who they are (flat points when the condition holds)", fit),
+        ("Fit: who they are (flat points when the condition holds)", fit_rows),
         ("Engagement: what they do (fades with the half-life)", engagement),
         ("Grades: the lowest score of each", grades),
-        ("Temperature (first match wins; from BANT)", temperatures),
+        ("Temperature (first match wins)", temperatures),
         ("Lead types (first match wins)", lead_types),
     ]
 
@@ -118,8 +120,8 @@ def short_path(path: str) -> str:
     return "~" + path[len(home):] if home != "/" and path.startswith(home + "/") else path
 
 
-class RuleRow(Vertical):
-    """One row: a gutter, two number cells, the label and condition; an error below."""
+class RuleRow(Static):
+    """One row of the list: a gutter, the number cells, the label and the condition."""
 
     class Clicked(Message):
         def __init__(self, row: "RuleRow") -> None:
@@ -127,7 +129,7 @@ class RuleRow(Vertical):
             self.row = row
 
     def __init__(self, spec: RowSpec, index: int, painter) -> None:
-        super().__init__(classes=f"rule-row -{spec.kind}")
+        super().__init__("", classes=f"rule-row -{spec.kind}")
         self.spec = spec
         self.index = index
         self._painter = painter
@@ -135,36 +137,54 @@ class RuleRow(Vertical):
     def on_mount(self) -> None:
         self._painter(self)
 
-    def compose(self) -> ComposeResult:
-        with Horizontal(classes="rule-line"):
-            yield Static("", classes="rule-gutter")
-            yield Static("", classes="rule-cell rule-cell-0")
-            yield Static("", classes="rule-cell rule-cell-1")
-            yield Static("", classes="rule-desc")
-        yield Static("", classes="rule-error")
-
-    def cell(self, column: int) -> Static:
-        return self.query_one(f".rule-cell-{column}", Static)
-
-    def show(self, gutter: str, cells: tuple[Content, Content], desc: Content) -> None:
-        self.query_one(".rule-gutter", Static).update(gutter)
-        self.cell(0).update(cells[0])
-        self.cell(1).update(cells[1])
-        self.query_one(".rule-desc", Static).update(desc)
-
-    def show_error(self, message: str) -> None:
-        error = self.query_one(".rule-error", Static)
-        error.update(Content.styled("✗ " + literal(message), "$error") if message else "")
-        error.display = bool(message)
+    def show(self, line: Content) -> None:
+        # One line of fixed size: repaint it without a layout pass of the whole screen.
+        self.update(line, layout=False)
 
     def on_click(self, event: events.Click) -> None:
         self.post_message(self.Clicked(self))
 
 
-class RulesView(VerticalScroll, can_focus=True):
-    """The scrolling list of rules. Its keys are the pane's (no scrolling keys of its own)."""
+class EditLine(Vertical):
+    """A number being edited, in place of its row: the row's text either side of the
+    field, and under it what is wrong with the value typed."""
 
-    inherit_bindings = False
+    def __init__(self, row: RuleRow, before: Content, field: Input, after: Content) -> None:
+        super().__init__(id="scoring-editing", classes="rule-row -cursor")
+        self.row = row
+        self._parts = (before, field, after)
+
+    def compose(self) -> ComposeResult:
+        before, field, after = self._parts
+        with Horizontal(classes="rule-edit-line"):
+            head = Static(before, classes="rule-edit-before")
+            head.styles.width = before.cell_length
+            yield head
+            yield field
+            yield Static(after, classes="rule-edit-after")
+        yield Static("", id="scoring-error", classes="rule-error")
+
+    def show_error(self, message: str) -> None:
+        error = self.query_one("#scoring-error", Static)
+        error.update(Content.styled("✗ " + literal(message), "$error") if message else "")
+        error.display = bool(message)
+        if message:  # once laid out (shown, then wrapped), scroll it all into view
+            self.call_after_refresh(self._reveal, error)
+
+    def _reveal(self, widget: Static) -> None:
+        if widget.is_attached and widget.display:
+            self.screen.scroll_to_widget(widget, animate=False)
+
+
+class RulesView(VerticalScroll, can_focus=False):
+    """The scrolling list of rules."""
+
+
+class RuleDetail(Static, can_focus=True):
+    """What the cursor is on, in full. It holds the keyboard focus for the list (the
+    keys are the pane's): a focus change then restyles this one widget, not every row,
+    as it would if the list itself took focus."""
+
 
 
 class ScoringPane(Vertical):
@@ -191,21 +211,17 @@ class ScoringPane(Vertical):
     ScoringPane #scoring-preview-box { width: 38; height: 1fr; border-left: vkey $panel;
         padding: 0 0 0 1; scrollbar-size-vertical: 1; overflow-x: hidden; }
     ScoringPane #scoring-preview { text-wrap: nowrap; }
-    ScoringPane #scoring-detail { height: auto; max-height: 3; padding: 0 1;
-        background: $boost; }
+    ScoringPane #scoring-detail { height: 2; padding: 0 1; background: $boost;
+        text-overflow: ellipsis; }
     ScoringPane .rule-section { height: 1; padding: 0 1; text-style: bold; color: $accent;
         text-wrap: nowrap; text-overflow: ellipsis; margin-top: 1; }
     ScoringPane .rule-section.-first { margin-top: 0; }
-    ScoringPane .rule-row { height: auto; }
-    ScoringPane .rule-line { height: 1; }
-    ScoringPane .rule-gutter { width: 2; }
-    ScoringPane .rule-cell { width: 7; text-align: right; padding-right: 1; }
-    ScoringPane .-temperature .rule-cell-0, ScoringPane .-lead_type .rule-cell-0 {
-        text-align: left; text-style: bold; }
-    ScoringPane .rule-desc { width: 1fr; text-wrap: nowrap; text-overflow: ellipsis; }
-    ScoringPane .rule-row.-cursor { background: $accent 25%; }
-    ScoringPane RulesView:focus .rule-row.-cursor { background: $accent 45%; }
-    ScoringPane .rule-error { height: auto; padding-left: 2; color: $error; }
+    ScoringPane .rule-row { height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
+    ScoringPane EditLine.rule-row { height: auto; }
+    ScoringPane .rule-edit-line { height: 1; }
+    ScoringPane .rule-edit-after { width: 1fr; text-wrap: nowrap; text-overflow: ellipsis; }
+    ScoringPane .rule-row.-cursor { background: $accent 40%; }
+    ScoringPane .rule-error { display: none; height: auto; padding-left: 2; color: $error; }
     ScoringPane .rule-edit { width: 7; height: 1; border: none; padding: 0;
         background: $boost; }
     ScoringPane .rule-edit:focus { border: none; background: $accent 30%; }
@@ -239,7 +255,7 @@ class ScoringPane(Vertical):
             yield RulesView(id="scoring-rules")
             with VerticalScroll(id="scoring-preview-box"):
                 yield Static("", id="scoring-preview")
-        yield Static("", id="scoring-detail")
+        yield RuleDetail("", id="scoring-detail")
 
     @property
     def workspace(self):
@@ -250,11 +266,10 @@ class ScoringPane(Vertical):
         """Where Save writes: the user's rules file."""
         return self.app.settings.rules_path
 
-    def on_mount(self) -> None:
-        self.load()
-
     def load(self, keep_drafts: bool = False) -> None:
         """(Re)build the list from the workspace's rules and their file."""
+        if self.editing is not None:
+            self._end_edit(refocus=self._shown())
         rules = self.workspace.rules
         kept = dict(self.drafts) if keep_drafts else {}
         self.base_rules = rules
@@ -274,7 +289,6 @@ class ScoringPane(Vertical):
             self.problem = str(error)
         self.drafts = {}
         self.draft_text = self.draft_rules = self.draft_stats = None
-        self.editing = None
         self._build_list()
         if kept and self.text is not None:
             usable = {key: value for key, value in kept.items() if key in self.text.slots}
@@ -287,15 +301,23 @@ class ScoringPane(Vertical):
         self._invalidate()
 
     def _build_list(self) -> None:
+        assert self.base_rules is not None
+        sections = build_rows(self.base_rules, self.text)
+        specs = [spec for _, section in sections for spec in section]
+        if [row.spec.kind for row in self._rows] == [spec.kind for spec in specs]:
+            # The same shape (after a save or a revert): repaint, do not mount again.
+            for row, spec in zip(self._rows, specs):
+                row.spec = spec
+            self.call_after_refresh(self._paint_all)
+            return
         view = self.query_one(RulesView)
         view.remove_children()
         widgets: list = []
         self._rows = []
-        assert self.base_rules is not None
-        for number, (title, specs) in enumerate(build_rows(self.base_rules, self.text)):
+        for number, (title, section) in enumerate(sections):
             widgets.append(Static(title, classes="rule-section" + (" -first" if not number
                                                                    else "")))
-            for spec in specs:
+            for spec in section:
                 row = RuleRow(spec, len(self._rows), self._paint)
                 self._rows.append(row)
                 widgets.append(row)
@@ -319,39 +341,44 @@ class ScoringPane(Vertical):
         if self._rows:
             self._rows[self.cursor].scroll_visible(animate=False)
 
-    def _paint(self, row: RuleRow) -> None:
-        if not row.is_mounted or not row.children:
-            return
+    def _parts(self, row: RuleRow) -> list[Content]:
+        """The pieces of a row's line: gutter, its number cells, label and condition."""
         spec = row.spec
         here = row.index == self.cursor
-        row.set_class(here, "-cursor")
-        cells = []
-        for column, key in enumerate(spec.keys):
+        changed = any(key in self.drafts for key in spec.keys if key)
+        parts = [Content(("▶" if here else " ") + ("*" if changed else " "))]
+        columns = 2 if spec.kind in ("engagement", "half_life") else 1
+        for column, key in enumerate(spec.keys[:columns]):
             if key is None:
-                text = Content(spec.value) if column == 0 and spec.value else Content("")
-                cells.append(text)
+                if column == 0 and spec.value:
+                    parts.append(Content.styled(fit(literal(spec.value), CELL_WIDTH - 1),
+                                                "bold") + Content(" "))
+                else:
+                    parts.append(Content(" " * CELL_WIDTH))
                 continue
-            value = self.value_of(key)
             style = "bold underline" if key in self.drafts else ""
             if self.text is not None and self.text.slots[key].locked:
                 style = "dim"
-            text = Content.styled(number_text(key, value), style)
+            shown = number_text(key, self.value_of(key))[:CELL_WIDTH - 1]
+            text = Content(" " * (CELL_WIDTH - 1 - len(shown))) + Content.styled(shown, style)
             if here and column == self.column:
                 text = text.stylize("reverse")
-            cells.append(text)
-        changed = any(key in self.drafts for key in spec.keys if key)
-        gutter = ("▶" if here else " ") + ("*" if changed else " ")
-        desc = Content(literal(spec.label))
+            parts.append(text + Content(" "))
+        desc = [Content(literal(spec.label))] if spec.label else []
         if spec.condition:
-            desc += Content("  ") + Content.styled(literal(spec.condition), "dim")
-        row.show(gutter, (cells[0], cells[1]), desc)
+            desc.append(Content.styled(literal(" ".join(spec.condition.split())), "dim"))
+        parts.append(Content("  ").join(desc))
+        return parts
+
+    def _paint(self, row: RuleRow) -> None:
+        row.set_class(row.index == self.cursor, "-cursor")
+        row.show(Content("").join(self._parts(row)))
 
     def _show_status(self) -> None:
         rules = self.base_rules
         if rules is None:
             return
-        parts = [Content.styled(f"Rules: {rules.name}", "bold"),
-                 Content(literal(short_path(rules.source)))]
+        parts = [Content.styled(f"Rules: {literal(rules.name)}", "bold")]
         if self.drafts:
             count = len(self.drafts)
             parts.append(Content.styled(f"{count} unsaved change{'s' if count > 1 else ''}",
@@ -360,7 +387,14 @@ class ScoringPane(Vertical):
             parts.append(Content.styled(self._progress, "italic"))
         if self.problem:
             parts.append(Content.styled(literal(self.problem), "$warning"))
-        self.query_one("#scoring-status", Static).update(Content(" · ").join(parts))
+        if self.drafts and self.target:
+            parts.append(Content(f"ctrl+s saves to {literal(short_path(str(self.target)))}"))
+        elif is_preset(rules.source):
+            parts.append(Content("the shipped preset (never changed: ctrl+s saves your copy)"))
+        else:
+            parts.append(Content(literal(short_path(rules.source))))
+        self.query_one("#scoring-status", Static).update(Content(" · ").join(parts),
+                                                         layout=False)
 
     def _show_detail(self) -> None:
         detail = self.query_one("#scoring-detail", Static)
@@ -372,7 +406,7 @@ class ScoringPane(Vertical):
         parts: list[Content] = []
         if key is not None and self.text is not None:
             slot = self.text.slots[key]
-            head = Content.styled(f"{slot.what}: {slot.name}", "bold")
+            head = Content.styled(f"{slot.what}: {slot.title}", "bold")
             if key in self.drafts:
                 head += Content(f" {number_text(key, self.drafts[key])} (was "
                                 f"{number_text(key, slot.value)})")
@@ -386,15 +420,21 @@ class ScoringPane(Vertical):
         if spec.condition and not spec.condition.startswith("each "):
             parts.append(Content.styled("when ", "dim") + Content(literal(
                 " ".join(spec.condition.split()))))
-        if spec.line and self.base_rules is not None:
-            parts.append(Content.styled(f"line {spec.line}", "dim"))
+        line = self.text.slots[key].line if key is not None and self.text else spec.line
+        if line:
+            parts.append(Content.styled(f"line {line}", "dim"))
         if self.editing is not None:
             parts = [Content.styled("Enter applies · Esc cancels · an empty cap means no cap"
                                     if self.editing.endswith(".max") else
                                     "Enter applies · Esc cancels", "bold")] + parts
-        elif key is None and spec.kind in ("temperature", "lead_type", "grade"):
-            parts.append(Content.styled("(edit this in the rules file)", "dim"))
-        detail.update(Content(" · ").join(parts))
+        elif key is None and spec.kind in ("temperature", "lead_type"):
+            parts.append(Content.styled("(edited in the rules file, not here)", "dim"))
+        detail.update(Content(" · ").join(parts), layout=False)
+
+    @property
+    def rows(self) -> list[RuleRow]:
+        """The rows of the list, in order (section titles left out)."""
+        return list(self._rows)
 
     @property
     def selected_key(self) -> str | None:
@@ -404,46 +444,62 @@ class ScoringPane(Vertical):
         return keys[self.column] if keys[self.column] is not None else keys[0]
 
     def _show_preview(self) -> None:
+        """Counts now (and under the draft, with the change) by temperature, grade, stage
+        and lead type. Blank lines between the groups only when there is room."""
         box = self.query_one("#scoring-preview", Static)
         current, draft = self.current_stats, self.draft_stats
-        lines: list[Content] = []
         if current is None:
-            lines.append(Content.styled("Preview", "bold"))
-            lines.append(Content.styled(self._progress or "counting contacts…", "italic"))
-            box.update(Content("\n").join(lines))
+            box.update(Content.styled("Preview\n", "bold") + Content.styled(
+                self._progress or "counting contacts…", "italic"))
             return
-        total = current["total"]
-        lines.append(Content.styled(f"{total:,} contacts", "bold"))
         with_draft = bool(self.drafts)
         if with_draft:
-            lines.append(Content.styled(f"{'':<12}{'now':>7}{'draft':>8}{'change':>8}", "dim"))
+            head = [Content.styled(f"{'':<12}{'now':>7}{'draft':>8}{'change':>8}", "bold")]
             if draft is None:
-                lines.append(Content.styled(self._progress or "computing the draft…",
-                                            "italic $warning"))
+                head.append(Content.styled(self._progress or "computing the draft…",
+                                           "italic $warning"))
         else:
-            lines.append(Content.styled(f"{'':<12}{'now':>7}  (edit a number", "dim"))
-            lines.append(Content.styled(f"{'':<21}to preview it)", "dim"))
+            head = [Content.styled(f"{'':<12}{'now':>7}", "bold")
+                    + Content.styled("  edit a number", "dim"),
+                    Content.styled(f"{'':<21}to preview it", "dim")]
         groups = [
-            ("temperatures", [(name, name) for name in TEMPERATURE_ORDER]),
-            ("grades", [(str(grade), f"grade {grade}") for grade in (4, 3, 2, 1)]),
-            ("stages", [(stage, stage) for stage in current["stages"]]),
-            ("lead_types", [(kind, kind) for kind in current["lead_types"]]),
+            [Content(f"{'contacts':<12}{current['total']:>7,}")],
+            self._group(current, draft, "temperatures",
+                        [(name, name) for name in TEMPERATURE_ORDER]),
+            self._group(current, draft, "grades",
+                        [(str(grade), f"grade {grade}") for grade in (4, 3, 2, 1)]),
+            self._group(current, draft, "stages", [(name, name) for name in current["stages"]]),
+            self._group(current, draft, "lead_types",
+                        [(name, name) for name in current["lead_types"]]),
         ]
-        for group, names in groups:
-            lines.append(Content(""))
-            for name, label in names:
-                now = current[group].get(name, 0)
-                line = Content(f"{literal(label)[:12]:<12}{now:>7,}")
-                if with_draft and draft is not None:
-                    after = draft[group].get(name, 0)
-                    delta = after - now
-                    style = "bold" if delta else "dim"
-                    line += Content.styled(f"{after:>8,}", style)
-                    if delta:
-                        line += Content.styled(f"{delta:>+8,}",
-                                               "bold $success" if delta > 0 else "bold $error")
-                lines.append(line)
+        room = self.query_one("#scoring-preview-box").size.height or 1000
+        needed = len(head) + sum(len(group) + 1 for group in groups[:4])
+        lines = list(head)
+        for group in groups:
+            if needed <= room:
+                lines.append(Content(""))
+            lines += group
         box.update(Content("\n").join(lines))
+
+    def _group(self, current: dict, draft: dict | None, group: str,
+               names: list[tuple[str, str]]) -> list[Content]:
+        lines = []
+        for name, label in names:
+            now = current[group].get(name, 0)
+            line = Content(f"{literal(label)[:12]:<12}{now:>7,}")
+            if self.drafts and draft is not None:
+                after = draft[group].get(name, 0)
+                delta = after - now
+                line += Content.styled(f"{after:>8,}", "bold" if delta else "dim")
+                if delta:
+                    line += Content.styled(f"{delta:>+8,}",
+                                           "bold $success" if delta > 0 else "bold $error")
+            lines.append(line)
+        return lines
+
+    def on_resize(self) -> None:
+        if self.current_stats is not None:
+            self._show_preview()
 
     # -- moving ----------------------------------------------------------------------
     def _move(self, index: int) -> None:
@@ -479,32 +535,36 @@ class ScoringPane(Vertical):
 
     @on(RuleRow.Clicked)
     def _clicked(self, event: RuleRow.Clicked) -> None:
-        self.query_one(RulesView).focus()
+        self.query_one(RuleDetail).focus()
         self._move(event.row.index)
 
     def on_show(self) -> None:
+        if self.base_rules is None:
+            self.load()  # built when first shown: the app starts on another tab
         focused = self.app.focused
         if focused is None or self not in focused.ancestors_with_self:
-            self.query_one(RulesView).focus()
+            self.query_one(RuleDetail).focus()
         if self._stale:
             self._schedule(0)
 
     # -- editing -----------------------------------------------------------------------
-    def action_edit(self) -> None:
+    async def action_edit(self) -> None:
         if self.editing is not None or not self._rows:
             return
         key = self.selected_key
         if key is None or self.text is None:
             self.app.bell()
-            self.notify("Only the numbers are edited here: temperature and lead-type rules "
-                        "live in the rules file" if self.text is not None else
-                        self.problem or "These rules cannot be edited here",
-                        severity="warning")
+            kind = self._rows[self.cursor].spec.kind
+            self.notify(self.problem or "These rules cannot be edited here"
+                        if self.text is None else
+                        "Grade 1 has no bar of its own: edit grade 2's" if kind == "grade" else
+                        "Only numbers are edited here; conditions and first-match rules live "
+                        f"in {short_path(self.text.source)}", severity="warning")
             return
         slot = self.text.slots[key]
         if slot.locked:
             self.app.bell()
-            self.notify(f"{slot.what}: {slot.name} is not editable here: {slot.locked}",
+            self.notify(f"{slot.what}: {slot.title} is not editable here: {slot.locked}",
                         severity="warning")
             return
         row = self._rows[self.cursor]
@@ -513,12 +573,28 @@ class ScoringPane(Vertical):
         field = Input(format_number(value) if value is not None else "",
                       classes="rule-edit", id="scoring-edit")
         self.editing = key
-        cell = row.cell(column)
-        cell.display = False
-        row.query_one(".rule-line").mount(field, after=cell)
-        field.cursor_position = len(field.value)
-        field.focus()
-        self._show_detail()
+        parts = self._parts(row)
+        line = EditLine(row, Content("").join(parts[:column + 1]), field,
+                        Content("").join(parts[column + 2:]))
+        with self.app.batch_update():  # one frame for the row, the field and the footer
+            row.display = False
+            # Awaited, so keys typed straight after Enter reach the field.
+            await self.query_one(RulesView).mount(line, after=row)
+            field.cursor_position = len(field.value)
+            field.focus()
+            self._show_detail()
+
+    def _inline(self, error: EditError) -> str:
+        """An error as said under its own row: without the rule's name, which is right
+        above; with the line when it is about another one."""
+        assert self.text is not None
+        message = error.reason
+        slot = self.text.slots.get(error.key or "")
+        if slot is not None and message.startswith(f"{slot.what}: "):
+            message = message[len(slot.what) + 2:]
+        if error.line and (slot is None or slot.line != error.line):
+            message += f" (line {error.line})"
+        return message
 
     def _value_typed(self, typed: str) -> float | None:
         """The typed text as a value for the number being edited; ValueError if it is not."""
@@ -526,10 +602,11 @@ class ScoringPane(Vertical):
         if not typed.strip() and self.text.slots[self.editing].optional:
             return None
         value = parse_number(typed)
+        others = {key: other for key, other in self.drafts.items() if key != self.editing}
         try:
-            self.text.check(self.editing, value)
+            self.text.check(self.editing, value, others)
         except EditError as error:
-            raise ValueError(error.reason) from None
+            raise ValueError(self._inline(error)) from None
         return value
 
     @on(Input.Changed, "#scoring-edit")
@@ -539,9 +616,9 @@ class ScoringPane(Vertical):
         try:
             self._value_typed(event.value)
         except ValueError as error:
-            self._row_of(self.editing).show_error(str(error))
+            self._edit_line().show_error(str(error))
             return
-        self._row_of(self.editing).show_error("")
+        self._edit_line().show_error("")
 
     @on(Input.Submitted, "#scoring-edit")
     def _submitted(self, event: Input.Submitted) -> None:
@@ -553,11 +630,10 @@ class ScoringPane(Vertical):
         if self.editing is None or self.text is None:
             return True
         key = self.editing
-        row = self._row_of(key)
         try:
             value = self._value_typed(self.query_one("#scoring-edit", Input).value)
         except ValueError as error:
-            row.show_error(str(error))
+            self._edit_line().show_error(str(error))
             self.app.bell()
             return False
         drafts = dict(self.drafts)
@@ -568,14 +644,14 @@ class ScoringPane(Vertical):
         try:
             text, rules = self.text.draft(drafts)
         except EditError as error:
-            where = f" (line {error.line})" if error.line else ""
-            row.show_error(error.reason + where)
+            self._edit_line().show_error(self._inline(error))
             self.app.bell()
             return False
         self.drafts = drafts
         self.draft_text, self.draft_rules = (text, rules) if drafts else (None, None)
-        self._end_edit()
-        self._invalidate()
+        with self.app.batch_update():
+            self._end_edit()
+            self._invalidate()
         return True
 
     def _end_edit(self, refocus: bool = True) -> None:
@@ -584,12 +660,11 @@ class ScoringPane(Vertical):
         if key is None:
             return
         row = self._row_of(key)
-        for field in self.query("#scoring-edit"):
-            field.remove()
-        row.cell(row.spec.keys.index(key)).display = True
-        row.show_error("")
+        for line in self.query(EditLine):
+            line.remove()
+        row.display = True
         if refocus:
-            self.query_one(RulesView).focus()
+            self.query_one(RuleDetail).focus()
         self._paint(row)
         self._show_detail()
         self._show_status()
@@ -601,6 +676,9 @@ class ScoringPane(Vertical):
     def on_descendant_blur(self, event: events.DescendantBlur) -> None:
         if self.editing is not None and event.widget.id == "scoring-edit":
             self._end_edit(refocus=False)  # focus went elsewhere: the edit is dropped
+
+    def _edit_line(self) -> EditLine:
+        return self.query_one(EditLine)
 
     def _row_of(self, key: str) -> RuleRow:
         return next(row for row in self._rows if key in row.spec.keys)
@@ -619,6 +697,10 @@ class ScoringPane(Vertical):
         count = len(self.drafts)
         try:
             rules = save_rules(self.draft_text, self.target, expect=self._target_state)
+        except RulesConflict as error:
+            self.notify(f"{error}. Your draft is kept; R reverts to the file as it is now.",
+                        severity="error", timeout=10)
+            return
         except FunnelError as error:
             self.notify(str(error), severity="error", timeout=10)
             return
@@ -643,7 +725,9 @@ class ScoringPane(Vertical):
     # -- the preview ------------------------------------------------------------------
     def contacts_changed(self, ids) -> None:
         """The workspace changed: other rules (reload the list) or contacts (recount)."""
-        if self.base_rules is not None and self.workspace.rules is not self.base_rules:
+        if self.base_rules is None:
+            return  # not shown yet
+        if self.workspace.rules is not self.base_rules:
             self.load(keep_drafts=self.workspace.rules.source == self.base_rules.source
                       and self.workspace.rules.fingerprint == self.base_rules.fingerprint)
             return
@@ -655,8 +739,9 @@ class ScoringPane(Vertical):
         self._stale = True
         if not keep_counts:
             self.draft_stats = None
-        if self.is_mounted:
-            self.call_after_refresh(self._paint_all)
+        if self.base_rules is not None:
+            self._show_status()
+            self._show_preview()
         self._schedule(0 if not keep_counts else REFRESH_DELAY)
 
     def _schedule(self, delay: float) -> None:
@@ -670,7 +755,16 @@ class ScoringPane(Vertical):
             return
         self._stale = False
         self.busy = True
-        self._compute(self.draft_rules if self.drafts else None, self._generation)
+        # Started after the next frame: the change that asked for it shows first.
+        self.call_after_refresh(self._launch, self._generation)
+
+    def _launch(self, generation: int) -> None:
+        if generation == self._generation and self._alive():
+            self._compute(self.draft_rules if self.drafts else None, generation)
+
+    def _alive(self) -> bool:
+        """Still on screen (a worker may report back while the app is closing)."""
+        return self.is_attached and self.is_mounted and bool(self.query("#scoring-status"))
 
     def _scheduled(self) -> None:
         self._timer = None
@@ -713,15 +807,17 @@ class ScoringPane(Vertical):
         return not self.busy and not self._stale and self._timer is None
 
     def _set_progress(self, text: str) -> None:
+        if not self._alive():
+            return
         self._progress = text
         self._show_status()
         if self.current_stats is None or self.drafts and self.draft_stats is None:
             self._show_preview()
 
     def _computed(self, generation: int, current: dict, preview: dict | None) -> None:
+        if generation != self._generation or not self._alive():
+            return  # something changed meanwhile: a newer count is coming
         self.busy = False
-        if generation != self._generation:
-            return  # something changed meanwhile; a newer count is coming
         self.busy = False
         self._progress = ""
         self.current_stats = current
@@ -731,6 +827,8 @@ class ScoringPane(Vertical):
 
     def _failed(self, message: str) -> None:
         self.busy = False
+        if not self._alive():
+            return
         self._progress = ""
         self.problem = message
         self._show_status()
