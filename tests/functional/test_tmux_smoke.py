@@ -49,6 +49,16 @@ class Terminal:
             time.sleep(0.1)
         raise AssertionError(f"{text!r} never appeared; the screen was:\n{screen}")
 
+    def wait_until(self, test, what: str, timeout: float = 20.0) -> str:
+        deadline = time.monotonic() + timeout
+        screen = ""
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if test(screen):
+                return screen
+            time.sleep(0.1)
+        raise AssertionError(f"never saw {what}; the screen was:\n{screen}")
+
     def alive(self) -> bool:
         return subprocess.run(["tmux", "-L", self.socket, "has-session", "-t", self.name],
                               capture_output=True).returncode == 0
@@ -85,8 +95,10 @@ def test_triage_in_a_real_terminal(database: Path, tmp_path: Path):
         screen = terminal.wait_for("Why this score")
         terminal.keys("Escape")
         terminal.wait_for("300 of 300")
+        terminal.wait_until(lambda screen: "Why this score" not in screen, "the card closed")
         time.sleep(0.3)  # ESC then "/" at once would read as alt+/ in any terminal
         terminal.keys("/")
+        terminal.wait_for("(Enter keeps, Esc")  # the filter line is open and focused
         terminal.keys("-l", "temp:hot")
         terminal.keys("Enter")
         terminal.wait_for("filter: temp:hot")
