@@ -67,17 +67,21 @@ class Classification:
 
 
 def classify(contact: dict, rules: Rules, now: datetime,
-             summary: ActivitySummary | None = None) -> Classification:
+             summary: ActivitySummary | None = None, *,
+             explain: bool = True) -> Classification:
     """``summary`` may be passed in from ``summarise_activities(contact, now,
     rules.half_life_days)`` (same contact, moment and half-life): a rules change
-    then reuses it."""
+    then reuses it. ``contact`` may be the full document or its ``slim_contact``
+    for these rules. ``explain=False`` (bulk passes: lists, counts) leaves the
+    explanation out, as None; everything else is the same."""
     facts = gather(contact, now, rules.half_life_days, summary)
     explanation: list[Contribution] = []
+    add = explanation.append if explain else _ignore
 
     fit = 0
     for rule_id, label, points, test in rules.fit_plan:
         if points and test(contact, facts):
-            explanation.append(Contribution(rule_id, label, points))
+            add(Contribution(rule_id, label, points))
             fit += points
 
     engagement = 0
@@ -96,14 +100,13 @@ def classify(contact: dict, rules: Rules, now: datetime,
         else:
             continue
         if points:
-            explanation.append(Contribution(rule_id, label, points))
+            add(Contribution(rule_id, label, points))
             engagement += points
 
     adjustment = contact.get("score_adjustment") or 0
-    if adjustment:
+    if adjustment and explain:
         reason = contact.get("score_adjustment_reason") or "no reason given"
-        explanation.append(Contribution(ADJUSTMENT_RULE, f"Adjusted by hand: {reason}",
-                                        int(adjustment)))
+        add(Contribution(ADJUSTMENT_RULE, f"Adjusted by hand: {reason}", int(adjustment)))
     raw = fit + engagement + int(adjustment)
     score = 0 if raw < 0 else 100 if raw > 100 else raw
     grade = rules.grade_for(score)
@@ -142,8 +145,12 @@ def classify(contact: dict, rules: Rules, now: datetime,
         next_action=contact.get("next_action") or stage.next_action,
         rotting=_rotting(contact, stage, facts),
         overdue=facts["overdue"],
-        explanation=tuple(explanation),
+        explanation=tuple(explanation) if explain else None,
     )
+
+
+def _ignore(_item: object) -> None:
+    """Stands in for ``list.append`` when no explanation is wanted."""
 
 
 def _stage_by_rules(contact: dict, rules: Rules, facts: dict) -> Stage:
@@ -174,8 +181,7 @@ def _effective_stage(contact: dict, rules: Rules, by_rules: Stage) -> tuple[Stag
     if current is not None and not current.is_exit and current.order > by_rules.order:
         return current, False, (f"kept at {current.id}: automatic moves only go forward"
                                 f"; the rules alone would give {by_rules.id}")
-    when = by_rules.when.text if by_rules.when is not None else "always"
-    return by_rules, False, f"{by_rules.id}: {' '.join(when.split())}"
+    return by_rules, False, rules.reached_reason[by_rules.id]
 
 
 def _rotting(contact: dict, stage: Stage, facts: dict) -> bool:

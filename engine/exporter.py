@@ -57,7 +57,9 @@ def select(workspace: Any, query: str | None = None, stage: str | None = None,
                        for row in workspace.contacts(query)), key=lambda row: row[0])
     if stage is not None:
         rows = [row for row in rows if row[2].stage == stage]
-    return rows
+    # Bulk classifications leave the explanation out; an export carries it.
+    return [(contact_id, document, result if result.explanation is not None
+             else workspace.explained(contact_id)) for contact_id, document, result in rows]
 
 
 def contact_document(contact_id: int, document: dict, result: Classification

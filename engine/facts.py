@@ -90,9 +90,33 @@ def _days_between(later: datetime, earlier_text: str | None) -> float | None:
         return None
 
 
-# (counts, decayed, days_since, newest_age, total, age_days, days_in_stage): what is
-# costly to derive and does not depend on the rules, only on the contact and the day.
+# Fields whose few values repeat across contacts: a slim copy shares one string for each.
+_POOLED = frozenset({"budget", "authority", "need", "timing", "stage", "stage_rules",
+                     "stage_pin", "source", "outcome", "country", "industry", "title",
+                     "follow_up", "owner"})
+
+
+def slim_contact(contact: dict, keys: frozenset[str], pool: dict[str, str]) -> dict:
+    """The part of a contact that rules reading ``keys`` need (``Rules.contact_keys``):
+    no history, no activities (their summary stands for them). Bulk passes keep these
+    in memory, so a rules change reclassifies without parsing every document again;
+    repeating values are shared through ``pool``."""
+    slim = {}
+    for key, value in contact.items():
+        if key in keys:
+            if key in _POOLED and type(value) is str:
+                value = pool.setdefault(value, value)
+            slim[key] = value
+    return slim
+
+
+# (kinds, counts, decayed, days_since, newest_age, total, age_days, days_in_stage): what
+# is costly to derive and does not depend on the rules, only on the contact and the day.
+# Kept for every contact between passes, so it is compact: the per-kind figures are
+# tuples in the order of ``kinds``, itself one tuple shared by all contacts alike.
 ActivitySummary = tuple
+
+_KINDS: dict[tuple[str, ...], tuple[str, ...]] = {}
 
 
 def summarise_activities(contact: dict, now: datetime, half_life_days: float
@@ -121,9 +145,18 @@ def summarise_activities(contact: dict, now: datetime, half_life_days: float
         if newest_age is None or age < newest_age:
             newest_age = age
         total += amount
-    return (counts, decayed, days_since, newest_age, total,
+    kinds = tuple(counts)
+    kinds = _KINDS.setdefault(kinds, kinds)
+    return (kinds, tuple(counts.values()), tuple(decayed.values()),
+            tuple(days_since.values()), newest_age, total,
             _days_between(now, contact.get("created_at")),
             _days_between(now, contact.get("stage_since") or contact.get("created_at")))
+
+
+def shared_summary(summary: ActivitySummary) -> ActivitySummary:
+    """A summary that came through a pipe, its ``kinds`` shared again."""
+    kinds = tuple(summary[0])
+    return (_KINDS.setdefault(kinds, kinds),) + tuple(summary[1:])
 
 
 def gather(contact: dict, now: datetime, half_life_days: float,
@@ -135,7 +168,7 @@ def gather(contact: dict, now: datetime, half_life_days: float,
     """
     if summary is None:
         summary = summarise_activities(contact, now, half_life_days)
-    counts, decayed, days_since, newest_age, total, age_days, days_in_stage = summary
+    kinds, counts, decayed, days_since, newest_age, total, age_days, days_in_stage = summary
     bant = 0
     known = 0
     for key in ("budget", "authority", "need", "timing"):
@@ -146,9 +179,9 @@ def gather(contact: dict, now: datetime, half_life_days: float,
             known += 1
     follow_up = contact.get("follow_up")
     return {
-        "counts": counts,
-        "decayed": decayed,
-        "days_since": days_since,
+        "counts": dict(zip(kinds, counts)),
+        "decayed": dict(zip(kinds, decayed)),
+        "days_since": dict(zip(kinds, days_since)),
         "bant": bant,
         "bant_known": known,
         "has_contact": bool(contact.get("email") or contact.get("phone")),
@@ -168,7 +201,7 @@ def _timestamp(text: str) -> float:
     cached = _TIMESTAMPS.get(text)
     if cached is None:
         cached = parse_datetime(text).timestamp()
-        if len(_TIMESTAMPS) > 500_000:
+        if len(_TIMESTAMPS) > 100_000:  # a bound on the memory it costs
             _TIMESTAMPS.clear()
         _TIMESTAMPS[text] = cached
     return cached

@@ -5,6 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .conditions import Condition
+from .model import FIELDS
+
+# What classify itself reads from a contact, whatever the rules say.
+CLASSIFY_KEYS = ("budget", "authority", "need", "timing", "email", "phone", "follow_up",
+                 "created_at", "stage_since", "stage", "stage_rules", "stage_pin",
+                 "pin_reason", "next_action", "score_adjustment", "score_adjustment_reason")
 
 TEMPERATURES = ("hot", "warm", "cold")
 
@@ -67,6 +73,11 @@ class Rules:
     exit_plan: tuple = field(default=(), init=False, compare=False, hash=False)
     temperature_plan: tuple = field(default=(), init=False, compare=False, hash=False)
     lead_type_plan: tuple = field(default=(), init=False, compare=False, hash=False)
+    # Per stage, why the rules put a contact there: one shared string, not one each.
+    reached_reason: dict = field(default_factory=dict, init=False, compare=False, hash=False)
+    # The contact fields these rules read: what a slim copy of a contact must keep.
+    contact_keys: frozenset = field(default=frozenset(), init=False, compare=False,
+                                    hash=False)
 
     def __post_init__(self) -> None:
         self.by_id.update({stage.id: stage for stage in self.stages + self.exits})
@@ -84,6 +95,20 @@ class Rules:
         set_(self, "lead_type_plan", tuple((c.value, c.when.test) for c in self.lead_types))
         set_(self, "exit_plan", tuple((stage, stage.when.test) for stage in self.exits
                                       if stage.when is not None))
+        for stage in self.stages + self.exits:
+            when = stage.when.text if stage.when is not None else "always"
+            self.reached_reason[stage.id] = f"{stage.id}: {' '.join(when.split())}"
+        named = set(CLASSIFY_KEYS)
+        for condition in self.conditions():
+            named.update(name for name in condition.names if name in FIELDS)
+        set_(self, "contact_keys", frozenset(named))
+
+    def conditions(self) -> list[Condition]:
+        """Every condition in these rules."""
+        found = [stage.when for stage in self.stages + self.exits]
+        found += [rule.when for rule in self.fit + self.engagement]
+        found += [choice.when for choice in self.temperatures + self.lead_types]
+        return [condition for condition in found if condition is not None]
 
     def stage(self, stage_id: str) -> Stage:
         return self.by_id[stage_id]

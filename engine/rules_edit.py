@@ -153,6 +153,7 @@ class RulesText:
     # -- locating --------------------------------------------------------------
     def _locate(self) -> None:
         try:
+            # The pure-Python parser: its marks count characters, which the edits rely on.
             root = yaml.compose(self.text, Loader=yaml.SafeLoader)
         except yaml.YAMLError as error:
             mark = getattr(error, "problem_mark", None)

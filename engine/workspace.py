@@ -23,7 +23,7 @@ from . import forked
 from .classify import Classification, classify
 from .config import load_rules
 from .errors import Conflict, FieldError, FunnelError, NotFound
-from .facts import summarise_activities
+from .facts import shared_summary, slim_contact, summarise_activities
 from .history import entry as history_entry
 from .model import (FIELDS, compact_document, format_datetime, new_contact, parse_datetime,
                     utc_now, validate_activity, validate_changes, validate_custom)
@@ -95,6 +95,10 @@ class Workspace:
         # Activity summaries, valid for one day and one half-life, whatever the rules.
         self._summaries: dict[int, tuple] = {}
         self._summaries_half_life: float | None = None
+        # Slim copies of the contacts (what rules read; no history): valid until an edit.
+        self._slims: dict[int, dict] = {}
+        self._slim_keys: frozenset[str] = frozenset()
+        self._pool: dict[str, str] = {}  # repeating values the slim copies share
         self._classified_at: datetime | None = None
         self._undo: list[_UndoStep] = []
         self._redo: list[_UndoStep] = []
@@ -140,23 +144,72 @@ class Workspace:
         ``progress`` hears (done, total) every few thousand contacts and may raise to
         stop early; edits from another thread wait at most for one chunk.
         """
-        now = self._clock()
-        total = len(self._store)
-        results: list[Classification] = []
-        items = self._store.items()
+        with self._lock:
+            self._refresh_clock()
+            now = self._now
+            self._prepare_caches(rules)
+            ids = self._store.ids()
+        total = len(ids)
         with bulk_work():
-            while True:
-                with self._lock:
-                    chunk = [classify(document, rules, now)
-                             for _, document in itertools.islice(items, PROGRESS_EVERY)]
-                results += chunk
-                if len(chunk) < PROGRESS_EVERY:
-                    break
-                if progress is not None:
-                    progress(len(results), total)
+            if total >= forked.MIN_ITEMS and forked.can_fork():
+                # The child counts its half and sends back only the counts.
+                mine: list[Classification] = []
+                theirs = forked.split_pass(
+                    ids, lambda half: mine.extend(self._walk(half, rules, now, progress, 2)),
+                    lambda half: _count(list(self._walk(half, rules, now, None, 1, False)),
+                                        rules))
+                counts = _merge_counts(_count(mine, rules), theirs)
+            else:
+                counts = _count(list(self._walk(ids, rules, now, progress)), rules)
         if progress is not None:
             progress(total, total)
-        return _count(results, rules)
+        return counts
+
+    def _prepare_caches(self, rules: Rules) -> None:
+        """Under the lock: make the slim copies and summaries fit ``rules``."""
+        if self._summaries_half_life != rules.half_life_days:
+            self._summaries.clear()
+            self._summaries_half_life = rules.half_life_days
+        if not rules.contact_keys <= self._slim_keys:  # these rules read other fields
+            self._slims.clear()
+            self._slim_keys = self._slim_keys | rules.contact_keys
+
+    def _inputs(self, contact_id: int, now: datetime, keep: bool = True
+                ) -> tuple[dict, tuple] | None:
+        """Under the lock: the slim contact and its activity summary, from the caches,
+        parsing the document only for what is missing (kept unless ``keep`` is False)."""
+        slim = self._slims.get(contact_id)
+        summary = self._summaries.get(contact_id)
+        if slim is None or summary is None:
+            document = self._store.peek(contact_id)
+            if document is None:
+                return None
+            if summary is None:
+                summary = summarise_activities(document, now, self._summaries_half_life)
+                if keep:
+                    self._summaries[contact_id] = summary
+            if slim is None:
+                slim = slim_contact(document, self._slim_keys, self._pool)
+                if keep:
+                    self._slims[contact_id] = slim
+        return slim, summary
+
+    def _walk(self, ids: Sequence[int], rules: Rules, now: datetime,
+              progress: Callable[[int, int], None] | None, pace: int = 1, keep: bool = True
+              ) -> Iterator[Classification]:
+        """Classify ``ids`` (no explanations) chunk by chunk under the lock; ``pace``
+        scales the progress reported (2 when a forked child does as much meanwhile)."""
+        total = len(self._store)
+        for start in range(0, len(ids), PROGRESS_EVERY):
+            with self._lock:
+                chunk = []
+                for contact_id in ids[start:start + PROGRESS_EVERY]:
+                    found = self._inputs(contact_id, now, keep)
+                    if found is not None:
+                        chunk.append(classify(found[0], rules, now, found[1], explain=False))
+            yield from chunk
+            if progress is not None and start + PROGRESS_EVERY < len(ids):  # the end: caller
+                progress(min(total, pace * (start + PROGRESS_EVERY)), total)
 
     # -- reading -----------------------------------------------------------
     def now(self) -> datetime:
@@ -182,111 +235,97 @@ class Workspace:
                                                          self._now)
         return found
 
+    def explained(self, contact_id: int) -> Classification:
+        """The classification with its explanation, without keeping the explanation
+        (an export of every contact should not hold every explanation in memory)."""
+        found = self.classification(contact_id) if contact_id not in self._classes \
+            else self._classes[contact_id]
+        if found.explanation is not None:
+            return found
+        return classify(self._doc(contact_id), self._rules, self._now)
+
     def classify_all(self, progress: Callable[[int, int], None] | None = None
                      ) -> dict[int, Classification]:
         """Classify every contact (cached until an edit, a rules change or a new day).
 
-        The facts gathered from each contact's activities do not depend on the
-        rules (only on the half-life), so a rules change reuses them. ``progress``
-        hears (done, total) every few thousand contacts; another thread may edit
-        meanwhile (contacts it touches are re-derived on their next use).
+        Bulk results carry no explanation (``classification(id)`` derives it when
+        asked). What does not depend on the rules is kept between passes: the slim
+        copy of each contact and the summary of its activities, so a rules change
+        reclassifies without parsing the documents again. Above ``forked.MIN_ITEMS``
+        a forked child does half the work. ``progress`` hears (done, total) every few
+        thousand contacts; another thread may edit meanwhile (contacts it touches
+        are re-derived on their next use).
         """
         with self._lock:
             self._refresh_clock()
             rules, now, cache = self._rules, self._now, self._classes
-            half_life = rules.half_life_days
-            if self._summaries_half_life != half_life:
-                self._summaries.clear()
-                self._summaries_half_life = half_life
-            summaries = self._summaries
+            self._prepare_caches(rules)
             total = len(self._store)
             if len(cache) >= total:
                 return cache
+            pending = [contact_id for contact_id in self._store.ids()
+                       if contact_id not in cache]
             self._touched_while_walking = touched = set()
-        done = 0
-        lock = self._lock
+        already = total - len(pending)
+
+        def report(done: int, _total: int) -> None:
+            if progress is not None:
+                progress(min(total, already + done), total)
+
+        def here(ids: Sequence[int], pace: int = 1) -> None:
+            for start in range(0, len(ids), PROGRESS_EVERY):
+                part = ids[start:start + PROGRESS_EVERY]
+                results = list(self._walk(part, rules, now, None))
+                with self._lock:
+                    for contact_id, result in zip(part, results):
+                        cache.setdefault(contact_id, result)
+                if start + PROGRESS_EVERY < len(ids):  # the caller reports the end
+                    report(pace * (start + len(part)), total)
+
+        def there(ids: Sequence[int]) -> list[tuple]:
+            sent = []
+            for contact_id in ids:
+                slim, summary = self._slims.get(contact_id), self._summaries.get(contact_id)
+                found = self._inputs(contact_id, now, keep=False)
+                if found is None:
+                    continue
+                result = classify(found[0], rules, now, found[1], explain=False)
+                sent.append((contact_id, _compact(result),
+                             found[0] if slim is None else None,
+                             found[1] if summary is None else None))
+            return sent
+
         try:
             with bulk_work():
-                pending = total - len(cache)
-                if pending >= forked.MIN_ITEMS and forked.can_fork():
-                    self._classify_split(rules, now, half_life, progress)
+                if len(pending) >= forked.MIN_ITEMS and forked.can_fork():
+                    for contact_id, compact, slim, summary in forked.split_pass(
+                            pending, lambda half: here(half, 2), there):
+                        cache.setdefault(contact_id, Classification(*compact, explanation=None))
+                        if slim is not None:
+                            self._slims.setdefault(contact_id, self._pooled(slim))
+                        if summary is not None:
+                            self._summaries.setdefault(contact_id, shared_summary(summary))
                 else:
-                    items = self._store.items()
-                    while True:
-                        with lock:
-                            batch = 0
-                            for contact_id, document in itertools.islice(items,
-                                                                         PROGRESS_EVERY):
-                                batch += 1
-                                if contact_id not in cache:
-                                    summary = summaries.get(contact_id)
-                                    if summary is None:
-                                        summary = summaries[contact_id] = \
-                                            summarise_activities(document, now, half_life)
-                                    cache[contact_id] = classify(document, rules, now, summary)
-                        done += batch
-                        if batch < PROGRESS_EVERY:
-                            break
-                        if progress is not None:
-                            progress(done, total)
+                    here(pending)
         finally:
-            with lock:
+            with self._lock:
                 self._touched_while_walking = None
                 for contact_id in touched:  # maybe classified from a copy older than the edit
-                    cache.pop(contact_id, None)
-                    summaries.pop(contact_id, None)
+                    self._forget(contact_id)
         if progress is not None:
             progress(total, total)
         return cache
 
-    def _classify_split(self, rules: Rules, now: datetime, half_life: float,
-                        progress: Callable[[int, int], None] | None) -> None:
-        """Classify what is not cached yet, half here and half in a forked child.
+    def _pooled(self, slim: dict) -> dict:
+        """A slim copy sent back by the forked child, its repeating values shared again."""
+        return slim_contact(slim, self._slim_keys, self._pool)
 
-        The child sends back everything but the explanations (the list, the sort,
-        the filter and the counts need no explanation); ``classification(id)``
-        derives a contact's explanation again when it is asked for.
-        """
-        cache, summaries, lock = self._classes, self._summaries, self._lock
-        pending = [contact_id for contact_id in self._store.ids() if contact_id not in cache]
-        total = len(self._store)
-        already = total - len(pending)
-
-        def here(ids: list[int]) -> None:
-            for start in range(0, len(ids), PROGRESS_EVERY):
-                with lock:
-                    for contact_id in ids[start:start + PROGRESS_EVERY]:
-                        document = self._store.peek(contact_id)
-                        if document is None or contact_id in cache:
-                            continue
-                        summary = summaries.get(contact_id)
-                        if summary is None:
-                            summary = summaries[contact_id] = summarise_activities(
-                                document, now, half_life)
-                        cache[contact_id] = classify(document, rules, now, summary)
-                if progress is not None:  # the child keeps pace with this half
-                    progress(min(total, already + 2 * (start + PROGRESS_EVERY)), total)
-
-        def there(ids: list[int]) -> list[tuple]:
-            results = []
-            for contact_id in ids:
-                document = self._store.peek(contact_id)
-                if document is None:
-                    continue
-                summary = summaries.get(contact_id)
-                fresh = summary is None
-                if fresh:
-                    summary = summarise_activities(document, now, half_life)
-                result = classify(document, rules, now, summary)
-                results.append((contact_id, _compact(result), summary if fresh else None))
-            return results
-
-        for contact_id, compact, summary in forked.split_pass(pending, here, there):
-            with lock:
-                if contact_id not in cache:
-                    cache[contact_id] = Classification(*compact, explanation=None)
-                if summary is not None and contact_id not in summaries:
-                    summaries[contact_id] = tuple(summary)
+    def _forget(self, contact_id: int) -> None:
+        """Under the lock: drop what was derived from this contact's document."""
+        self._classes.pop(contact_id, None)
+        self._summaries.pop(contact_id, None)
+        self._slims.pop(contact_id, None)
+        self._slims.pop(contact_id, None)
 
     def select(self, query: str | None = None, sort: str = "attention",
                descending: bool = False) -> list[int]:
@@ -560,8 +599,7 @@ class Workspace:
             for contact_id in puts:
                 if self._touched_while_walking is not None:
                     self._touched_while_walking.add(contact_id)
-                self._classes.pop(contact_id, None)
-                self._summaries.pop(contact_id, None)
+                self._forget(contact_id)
         if len(documents) + len(puts) >= BULK_COMPACT:
             self._store.compact()  # fold a big batch into the snapshot rather than the journal
         if progress is not None:
@@ -771,8 +809,7 @@ class Workspace:
             if current is not base:
                 self._absorb({contact_id})
             return None
-        self._classes.pop(contact_id, None)
-        self._summaries.pop(contact_id, None)
+        self._forget(contact_id)
         if record_undo:
             self._undo.append(_UndoStep(contact_id, _snapshot(current), _snapshot(new),
                                         new["rev"], label))
@@ -804,8 +841,7 @@ class Workspace:
             if self._touched_while_walking is not None:
                 self._touched_while_walking.update(ids)
             for contact_id in ids:
-                self._classes.pop(contact_id, None)
-                self._summaries.pop(contact_id, None)
+                self._forget(contact_id)
         self._subscribers.notify(ChangeEvent("remote", tuple(sorted(ids)), "another session"))
 
     def _restore(self, step: _UndoStep, target: dict[str, Any], kind: str, by: str) -> None:
@@ -869,6 +905,20 @@ def _compact(result: Classification) -> tuple:
     return (result.stage, result.rules_stage, result.stage_reason, result.manual, result.score,
             result.raw_score, result.fit, result.engagement, result.grade, result.temperature,
             result.lead_type, result.next_action, result.rotting, result.overdue)
+
+
+def _merge_counts(first: dict[str, Any], second: dict[str, Any]) -> dict[str, Any]:
+    """Two halves' counts (from ``_count``) as one."""
+    merged = dict(first)
+    for key, value in second.items():
+        if isinstance(value, dict):
+            group = dict(first.get(key) or {})
+            for name, count in value.items():
+                group[name] = group.get(name, 0) + count
+            merged[key] = group
+        elif isinstance(value, int) and not isinstance(value, bool):
+            merged[key] = first.get(key, 0) + value
+    return merged
 
 
 def _snapshot(document: dict) -> dict[str, Any]:

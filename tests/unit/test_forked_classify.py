@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import pytest
 
 from engine import forked
-from engine.config import load_rules
+from engine.config import load_rules, parse_rules
 from engine.generate import generate_contacts
 from engine.workspace import Workspace
 
@@ -62,3 +62,41 @@ def test_stats_and_select_agree_after_a_forked_pass(workspace, monkeypatch):
     workspace.set_rules(load_rules("default"))
     monkeypatch.setattr(forked, "MIN_ITEMS", 10)
     assert (workspace.stats(), workspace.select("temp:hot", "score")) == before
+
+
+def _fresh(workspace, rules):
+    """Every contact classified from its full document, as the card would."""
+    return {cid: tuple(getattr(workspace.explained(cid), name) for name in FIELDS)
+            for cid in workspace.ids()} if workspace.rules is rules else None
+
+
+def test_kept_slim_copies_follow_rules_that_read_other_fields(workspace, monkeypatch):
+    default = load_rules("default")
+    workspace.classify_all()  # slim copies kept for what the default rules read
+    assert "country" not in default.contact_keys
+    text = open(default.source, encoding="utf-8").read().replace(
+        "industry in [software, manufacturing, finance, logistics]",
+        "industry in [software, manufacturing, finance, logistics] or country == Poland")
+    by_country = parse_rules(text, "country.yaml")
+    assert "country" in by_country.contact_keys
+    for minimum in (1_000_000, 10):
+        monkeypatch.setattr(forked, "MIN_ITEMS", minimum)
+        preview = workspace.preview_rules(by_country)
+        workspace.set_rules(by_country)
+        bulk = _plain(workspace.classify_all())
+        assert bulk == _fresh(workspace, by_country)
+        assert preview == workspace.stats()
+        workspace.set_rules(default)
+        workspace.classify_all()
+
+
+def test_an_edit_is_seen_by_the_next_bulk_pass(workspace):
+    workspace.classify_all()
+    target = workspace.ids()[7]
+    workspace.edit(target, {"budget": "yes", "authority": "yes", "need": "yes",
+                            "timing": "yes", "email": "x@y.co"}, by="test")
+    workspace.set_rules(load_rules("default"))  # a rules change: bulk pass from caches
+    bulk = workspace.classify_all()[target]
+    assert bulk.temperature == "hot"
+    assert tuple(getattr(bulk, name) for name in FIELDS) == tuple(
+        getattr(workspace.explained(target), name) for name in FIELDS)
