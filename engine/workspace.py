@@ -32,6 +32,11 @@ from .rules import Rules
 from .store import ContactStore
 
 Clock = Callable[[], datetime]
+# What slim copies keep whatever the rules read (so switching presets keeps them): every
+# field but the long free texts no shipped rule reads. A dict's own size dominates, so
+# the fields left out would save little more.
+_SLIM_KEYS = (frozenset(FIELDS) | {"stage", "stage_since", "stage_rules"}) - {
+    "notes", "outcome_reason", "disqualify_reason"}
 PROGRESS_EVERY = 2000  # contacts classified between progress reports
 BULK_COMPACT = 1000  # adding this many contacts at once compacts the store straight after
 # The keys undo/redo restore: every editable field plus the engine's stage state.
@@ -172,7 +177,7 @@ class Workspace:
             self._summaries_half_life = rules.half_life_days
         if not rules.contact_keys <= self._slim_keys:  # these rules read other fields
             self._slims.clear()
-            self._slim_keys = self._slim_keys | rules.contact_keys
+            self._slim_keys = self._slim_keys | rules.contact_keys | _SLIM_KEYS
 
     def _inputs(self, contact_id: int, now: datetime, keep: bool = True
                 ) -> tuple[dict, tuple] | None:
