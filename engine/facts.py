@@ -153,6 +153,13 @@ def summarise_activities(contact: dict, now: datetime, half_life_days: float
             _days_between(now, contact.get("stage_since") or contact.get("created_at")))
 
 
+def share_values(slim: dict, pool: dict[str, str]) -> None:
+    """Share the repeating values of a slim copy through ``pool``, in place."""
+    for key, value in slim.items():
+        if key in _POOLED and type(value) is str:
+            slim[key] = pool.setdefault(value, value)
+
+
 def shared_summary(summary: ActivitySummary) -> ActivitySummary:
     """A summary that came through a pipe, its ``kinds`` shared again."""
     kinds = tuple(summary[0])

@@ -77,6 +77,8 @@ _TEMPERATURE_RANK = {"hot": 0, "warm": 1, "cold": 2}
 class Query:
     text: str
     tests: tuple[Test, ...]
+    # It tests imported custom fields, which slim copies of contacts leave out.
+    reads_custom: bool = False
 
     def __call__(self, document: dict, classification: Classification) -> bool:
         for test in self.tests:
@@ -91,7 +93,8 @@ def parse_query(text: str | None, me: str | None = None) -> Query:
         words = shlex.split(text)
     except ValueError:
         raise FunnelError(f"filter {text!r}: a quote is not closed") from None
-    return Query(text, tuple(_term(word, me) for word in words))
+    return Query(text, tuple(_term(word, me) for word in words),
+                 any(word.lstrip("-").lower().startswith("custom.") for word in words))
 
 
 def _term(word: str, me: str | None) -> Test:
@@ -142,6 +145,10 @@ def _starts_with_any(value: object, options: tuple[str, ...]) -> bool:
         return False
     text = str(value).lower()
     return any(text == option or text.startswith(option) for option in options)
+
+
+# The sort orders that read a document field no slim copy keeps.
+SORTS_READING_MORE = frozenset({"updated"})
 
 
 def sort_key(order: str, stage_order: dict[str, int]) -> Callable[[tuple[int, dict, Classification]], object]:

@@ -23,11 +23,11 @@ from . import forked
 from .classify import Classification, classify
 from .config import load_rules
 from .errors import Conflict, FieldError, FunnelError, NotFound
-from .facts import shared_summary, slim_contact, summarise_activities
+from .facts import share_values, shared_summary, slim_contact, summarise_activities
 from .history import entry as history_entry
 from .model import (FIELDS, compact_document, format_datetime, new_contact, parse_datetime,
                     utc_now, validate_activity, validate_changes, validate_custom)
-from .query import parse_query, sort_key
+from .query import SORTS_READING_MORE, parse_query, sort_key
 from .rules import Rules
 from .store import ContactStore
 
@@ -322,8 +322,10 @@ class Workspace:
         return cache
 
     def _pooled(self, slim: dict) -> dict:
-        """A slim copy sent back by the forked child, its repeating values shared again."""
-        return slim_contact(slim, self._slim_keys, self._pool)
+        """A slim copy sent back by the forked child, its repeating values shared again
+        (in place: a copy would leave the received one behind as garbage)."""
+        share_values(slim, self._pool)
+        return slim
 
     def _forget(self, contact_id: int) -> None:
         """Under the lock: drop what was derived from this contact's document."""
@@ -344,13 +346,29 @@ class Workspace:
         order = {stage.id: stage.order for stage in self._rules.stages + self._rules.exits}
         key = sort_key(sort, order)
         keyed = []
+        # The slim copies the bulk pass kept hold every field the filter and the sort
+        # read (but custom fields and updated_at): no document is parsed per keystroke.
+        slims = None if test.reads_custom or sort in SORTS_READING_MORE \
+            or not _SLIM_KEYS <= self._slim_keys else self._slims
         with bulk_work():
-            for contact_id, document in self._store.items():
+            for contact_id, document in (self._slim_items(slims) if slims is not None
+                                         else self._store.items()):
                 result = classes.get(contact_id) or self.classification(contact_id)
                 if test(document, result):
                     keyed.append((key((contact_id, document, result)), contact_id))
         keyed.sort(reverse=descending)
         return [contact_id for _, contact_id in keyed]
+
+    def _slim_items(self, slims: dict[int, dict]) -> Iterator[tuple[int, dict]]:
+        """(id, slim copy) for every contact; the full document where none is kept
+        (a contact changed since the last bulk pass)."""
+        for contact_id in self._store.ids():
+            slim = slims.get(contact_id)
+            if slim is None:
+                slim = self._store.peek(contact_id)
+                if slim is None:
+                    continue
+            yield contact_id, slim
 
     def row(self, contact_id: int) -> tuple[dict, Classification]:
         """One contact and its classification, to show. The dict is shared: never mutate it."""

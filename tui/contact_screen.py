@@ -24,6 +24,8 @@ from engine.model import FIELDS, parse_value
 from .text import literal, multiline
 
 _GROUPS = ("identity", "acquisition", "qualification", "handling")
+IDLE_HINT = "Enter edits the highlighted field · + adjusts the score · P releases a pin"
+EDITING_HINT = "Enter saves · Esc discards · the badges above show the draft"
 
 
 def field_text(name: str, value: Any) -> str:
@@ -158,14 +160,14 @@ class ContactScreen(Screen):
                 yield Label("", id="edit-label")
                 yield Input(id="edit-input")
             yield Static("", id="edit-error")
-            yield Static("Enter saves · Esc discards · the badges above show the draft",
-                         id="edit-hint")
+            yield Static(IDLE_HINT, id="edit-hint")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#edit-bar").display = False
+        # The edit line and its hint keep their rows when idle: starting or ending an
+        # edit then repaints two lines instead of laying out the whole card again.
+        self._idle_edit_line()
         self.query_one("#edit-error").display = False
-        self.query_one("#edit-hint").display = False
         self.show_contact()
         self.query_one(FieldList).focus()
         if self._start_editing:
@@ -276,9 +278,10 @@ class ContactScreen(Screen):
         with field.prevent(Input.Changed):
             field.value = field_text(name, document.get(name))
         field.cursor_position = len(field.value)
-        self.query_one("#edit-bar").display = True
+        field.disabled = False
+        self.query_one("#edit-bar").set_class(True, "-editing")
         self._show_error("")
-        self.query_one("#edit-hint").display = True
+        self.query_one("#edit-hint", Static).update(EDITING_HINT)
         self.draft_valid = True
         self.set_focus(field)  # at once: the keys typed next belong to the edit line
         fields = self.query_one(FieldList)
@@ -334,11 +337,19 @@ class ContactScreen(Screen):
 
     def _end_edit(self) -> None:
         self.editing = None
-        self.query_one("#edit-bar").display = False
-        self.query_one("#edit-hint").display = False
+        self._idle_edit_line()
         self._show_error("")
         self.show_contact()
         self.query_one(FieldList).focus()
+
+    def _idle_edit_line(self) -> None:
+        field = self.query_one("#edit-input", Input)
+        with field.prevent(Input.Changed):
+            field.value = ""
+        field.disabled = True  # out of the focus chain until a field is opened
+        self.query_one("#edit-label", Label).update("")
+        self.query_one("#edit-bar").set_class(False, "-editing")
+        self.query_one("#edit-hint", Static).update(IDLE_HINT)
 
     def _show_error(self, message: str) -> None:
         error = self.query_one("#edit-error", Static)

@@ -70,7 +70,7 @@ def test_scoring_tab(snap_compare, app, size):
 @pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
 def test_card_mid_edit(snap_compare, app, size):
     keys = ("enter", "j", "j", "j", "j", "j", "j", "j", "j", "j", "j", "j", "j", "j", "j",
-            "enter", "ctrl+u", "y", "e", "s")  # budget := yes, not yet committed
+            "enter", "ctrl+u", "y", "e", "s")  # timing := yes, not yet committed
     assert snap_compare(app, terminal_size=size, run_before=_after(*keys))
 
 

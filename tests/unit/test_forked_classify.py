@@ -100,3 +100,22 @@ def test_an_edit_is_seen_by_the_next_bulk_pass(workspace):
     assert bulk.temperature == "hot"
     assert tuple(getattr(bulk, name) for name in FIELDS) == tuple(
         getattr(workspace.explained(target), name) for name in FIELDS)
+
+
+@pytest.mark.parametrize("query", ["", "temp:hot", "stage:lead owner:me", "ana", "-tag:vip",
+                                   "score>30 country:pol", "unowned size>=50",
+                                   "custom.city:x", "rotting"])
+@pytest.mark.parametrize("sort", ["attention", "name", "company", "follow_up", "updated",
+                                  "owner"])
+def test_select_over_slim_copies_matches_the_full_documents(workspace, query, sort):
+    from engine.query import parse_query, sort_key
+    workspace.classify_all()
+    workspace.edit(workspace.ids()[3], {"name": "Ana Changed"}, by="test")  # no slim copy
+    test = parse_query(query, workspace.user)
+    rules = workspace.rules
+    order = {stage.id: stage.order for stage in rules.stages + rules.exits}
+    key = sort_key(sort, order)
+    rows = [(cid, workspace.get(cid), workspace.explained(cid)) for cid in workspace.ids()]
+    expected = [row[0] for row in sorted((row for row in rows if test(row[1], row[2])),
+                                         key=key)]
+    assert workspace.select(query, sort) == expected
