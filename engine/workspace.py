@@ -111,6 +111,9 @@ class Workspace:
         # A front end may classify everything in a worker thread while the person
         # keeps editing; writes and classification chunks take turns on this lock.
         self._lock = threading.RLock()
+        # One bulk pass at a time: a second caller (another tab's worker) waits for the
+        # first and then finds everything classified, instead of doing it all again.
+        self._pass_lock = threading.Lock()
         self._touched_while_walking: set[int] | None = None
 
     # -- opening and closing ---------------------------------------------
@@ -149,23 +152,31 @@ class Workspace:
         ``progress`` hears (done, total) every few thousand contacts and may raise to
         stop early; edits from another thread wait at most for one chunk.
         """
-        with self._lock:
-            self._refresh_clock()
-            now = self._now
-            self._prepare_caches(rules)
-            ids = self._store.ids()
-        total = len(ids)
-        with bulk_work():
-            if total >= forked.MIN_ITEMS and forked.can_fork():
-                # The child counts its half and sends back only the counts.
-                mine: list[Classification] = []
-                theirs = forked.split_pass(
-                    ids, lambda half: mine.extend(self._walk(half, rules, now, progress, 2)),
-                    lambda half: _count(list(self._walk(half, rules, now, None, 1, False)),
-                                        rules))
-                counts = _merge_counts(_count(mine, rules), theirs)
-            else:
-                counts = _count(list(self._walk(ids, rules, now, progress)), rules)
+        with self._pass_lock:
+            with self._lock:
+                self._refresh_clock()
+                now = self._now
+                if not self._slim_keys:
+                    self._prepare_caches(self._rules)
+                # Rules that read what the caches do not hold are walked from the
+                # documents, leaving the caches as the active rules need them.
+                own = rules.half_life_days == self._summaries_half_life \
+                    and rules.contact_keys <= self._slim_keys
+                ids = self._store.ids()
+            total = len(ids)
+            with bulk_work():
+                if total >= forked.MIN_ITEMS and forked.can_fork():
+                    # The child counts its half and sends back only the counts.
+                    mine: list[Classification] = []
+                    theirs = forked.split_pass(
+                        ids, lambda half: mine.extend(
+                            self._walk(half, rules, now, progress, 2, keep=own, own=own)),
+                        lambda half: _count(list(self._walk(half, rules, now, None, 1,
+                                                            keep=False, own=own)), rules))
+                    counts = _merge_counts(_count(mine, rules), theirs)
+                else:
+                    counts = _count(list(self._walk(ids, rules, now, progress, keep=own,
+                                                    own=own)), rules)
         if progress is not None:
             progress(total, total)
         return counts
@@ -178,6 +189,14 @@ class Workspace:
         if not rules.contact_keys <= self._slim_keys:  # these rules read other fields
             self._slims.clear()
             self._slim_keys = self._slim_keys | rules.contact_keys | _SLIM_KEYS
+
+    def _foreign_inputs(self, contact_id: int, now: datetime, rules: Rules
+                        ) -> tuple[dict, tuple] | None:
+        """What ``rules`` need of one contact, from its document, touching no cache."""
+        document = self._store.peek(contact_id)
+        if document is None:
+            return None
+        return document, summarise_activities(document, now, rules.half_life_days)
 
     def _inputs(self, contact_id: int, now: datetime, keep: bool = True
                 ) -> tuple[dict, tuple] | None:
@@ -200,16 +219,18 @@ class Workspace:
         return slim, summary
 
     def _walk(self, ids: Sequence[int], rules: Rules, now: datetime,
-              progress: Callable[[int, int], None] | None, pace: int = 1, keep: bool = True
-              ) -> Iterator[Classification]:
+              progress: Callable[[int, int], None] | None, pace: int = 1, keep: bool = True,
+              own: bool = True) -> Iterator[Classification]:
         """Classify ``ids`` (no explanations) chunk by chunk under the lock; ``pace``
-        scales the progress reported (2 when a forked child does as much meanwhile)."""
+        scales the progress reported (2 when a forked child does as much meanwhile).
+        ``own=False``: rules the caches do not fit, read from the documents alone."""
         total = len(self._store)
         for start in range(0, len(ids), PROGRESS_EVERY):
             with self._lock:
                 chunk = []
                 for contact_id in ids[start:start + PROGRESS_EVERY]:
-                    found = self._inputs(contact_id, now, keep)
+                    found = self._inputs(contact_id, now, keep) if own \
+                        else self._foreign_inputs(contact_id, now, rules)
                     if found is not None:
                         chunk.append(classify(found[0], rules, now, found[1], explain=False))
             yield from chunk
@@ -261,6 +282,15 @@ class Workspace:
         thousand contacts; another thread may edit meanwhile (contacts it touches
         are re-derived on their next use).
         """
+        with self._lock:
+            self._refresh_clock()
+            if len(self._classes) >= len(self._store):
+                return self._classes
+        with self._pass_lock:
+            return self._classify_pending(progress)
+
+    def _classify_pending(self, progress: Callable[[int, int], None] | None
+                          ) -> dict[int, Classification]:
         with self._lock:
             self._refresh_clock()
             rules, now, cache = self._rules, self._now, self._classes

@@ -119,3 +119,41 @@ def test_select_over_slim_copies_matches_the_full_documents(workspace, query, so
     expected = [row[0] for row in sorted((row for row in rows if test(row[1], row[2])),
                                          key=key)]
     assert workspace.select(query, sort) == expected
+
+
+@pytest.mark.parametrize("minimum", [1_000_000, 10])
+def test_a_preview_under_another_half_life_leaves_the_caches_right(workspace, monkeypatch,
+                                                                    minimum):
+    monkeypatch.setattr(forked, "MIN_ITEMS", minimum)
+    default = load_rules("default")
+    workspace.classify_all()
+    text = open(default.source, encoding="utf-8").read()
+    assert "half_life_days: 45" in text
+    faster = parse_rules(text.replace("half_life_days: 45", "half_life_days: 5"), "hl.yaml")
+    preview = workspace.preview_rules(faster)
+    workspace.set_rules(default)  # reclassified from the caches the preview walked past
+    assert _plain(workspace.classify_all()) == _fresh(workspace, default)
+    workspace.set_rules(faster)
+    assert workspace.stats() == preview
+    assert _plain(workspace.classify_all()) == _fresh(workspace, faster)
+
+
+def test_two_threads_classifying_at_once_share_one_pass(workspace, monkeypatch):
+    import threading
+    calls = []
+    original = Workspace._classify_pending
+
+    def counted(self, progress):
+        calls.append(len(self._classes))
+        return original(self, progress)
+    monkeypatch.setattr(Workspace, "_classify_pending", counted)
+    workspace.set_rules(load_rules("default"))
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(_plain(workspace.classify_all())))
+               for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results[0] == results[1] and len(results[0]) == 400
+    assert calls[0] == 0 and all(done == 400 for done in calls[1:])  # the second found it done
