@@ -167,16 +167,17 @@ class Workspace:
             with bulk_work():
                 if total >= forked.MIN_ITEMS and forked.can_fork():
                     # The child counts its half and sends back only the counts.
-                    mine: list[Classification] = []
+                    mine: list[dict[str, Any]] = []
                     theirs = forked.split_pass(
-                        ids, lambda half: mine.extend(
-                            self._walk(half, rules, now, progress, 2, keep=own, own=own)),
-                        lambda half: _count(list(self._walk(half, rules, now, None, 1,
-                                                            keep=False, own=own)), rules))
-                    counts = _merge_counts(_count(mine, rules), theirs)
+                        ids, lambda half: mine.append(_count(
+                            self._walk(half, rules, now, progress, 2, keep=own, own=own),
+                            rules)),
+                        lambda half: _count(self._walk(half, rules, now, None, 1,
+                                                       keep=False, own=own), rules))
+                    counts = _merge_counts(mine[0], theirs)
                 else:
-                    counts = _count(list(self._walk(ids, rules, now, progress, keep=own,
-                                                    own=own)), rules)
+                    counts = _count(self._walk(ids, rules, now, progress, keep=own, own=own),
+                                    rules)
         if progress is not None:
             progress(total, total)
         return counts
@@ -414,7 +415,7 @@ class Workspace:
         return [Row(*row) for row in rows]
 
     def stats(self) -> dict[str, Any]:
-        return _count(list(self.classify_all().values()), self._rules)
+        return _count(self.classify_all().values(), self._rules)
 
     def preview(self, contact_id: int, changes: dict[str, Any]) -> Classification:
         """Classify a draft of the contact with ``changes`` applied; nothing is written.
@@ -978,14 +979,17 @@ def _snapshot(document: dict) -> dict[str, Any]:
     return {name: copy.deepcopy(document.get(name)) for name in _RESTORED}
 
 
-def _count(results: list[Classification], rules: Rules) -> dict[str, Any]:
+def _count(results: Iterable[Classification], rules: Rules) -> dict[str, Any]:
+    """Counts by stage, temperature, grade and lead type; ``results`` is read once
+    (a stream: the classifications need not all be held at once)."""
     stages = {stage_id: 0 for stage_id in rules.stage_ids}
     temperatures = {"hot": 0, "warm": 0, "cold": 0}
     grades = {"1": 0, "2": 0, "3": 0, "4": 0}
     lead_types = {choice.value: 0 for choice in rules.lead_types}
     lead_types.setdefault(rules.lead_type_default or "none", 0)
-    rotting = overdue = 0
+    rotting = overdue = total = 0
     for result in results:
+        total += 1
         stages[result.stage] = stages.get(result.stage, 0) + 1
         temperatures[result.temperature] = temperatures.get(result.temperature, 0) + 1
         grades[str(result.grade)] += 1
@@ -993,6 +997,6 @@ def _count(results: list[Classification], rules: Rules) -> dict[str, Any]:
         lead_types[key] = lead_types.get(key, 0) + 1
         rotting += result.rotting
         overdue += result.overdue
-    return {"total": len(results), "rules": rules.name, "stages": stages,
+    return {"total": total, "rules": rules.name, "stages": stages,
             "temperatures": temperatures, "grades": grades, "lead_types": lead_types,
             "rotting": rotting, "overdue": overdue}
