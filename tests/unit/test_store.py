@@ -316,6 +316,27 @@ def test_a_torn_last_record_is_ignored_with_a_warning_and_cut_by_the_next_commit
     assert reopened.get(4)["name"] == "Contact 4"
 
 
+def test_a_record_being_written_by_another_process_is_no_torn_tail(db):
+    # The writer holds the lock and has written part of its line: a reader opening
+    # now must not warn that a write was interrupted, and reads the record once whole.
+    import fcntl
+    store_with(db, 3)
+    writer = os.open(paths(db).lock, os.O_RDWR)
+    fcntl.flock(writer, fcntl.LOCK_EX)
+    try:
+        with open(paths(db).journal, "ab") as handle:
+            handle.write(TORN)
+        reader = ContactStore(db)
+        assert reader.warnings == [] and reader.report.torn_tail == b""
+        assert sorted(reader.ids()) == [1, 2, 3]
+    finally:
+        fcntl.flock(writer, fcntl.LOCK_UN)
+        os.close(writer)
+    reader.close()
+    # Once the lock is free, the same partial line is what a killed writer leaves.
+    assert "incomplete last record" in ContactStore(db).warnings[0]
+
+
 def test_a_torn_record_is_reported_by_the_journal_storage_itself(db):
     store_with(db, 2)
     with open(paths(db).journal, "ab") as handle:
