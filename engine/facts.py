@@ -101,12 +101,8 @@ def slim_contact(contact: dict, keys: frozenset[str], pool: dict[str, str]) -> d
     no history, no activities (their summary stands for them). Bulk passes keep these
     in memory, so a rules change reclassifies without parsing every document again;
     repeating values are shared through ``pool``."""
-    slim = {}
-    for key, value in contact.items():
-        if key in keys:
-            if key in _POOLED and type(value) is str:
-                value = pool.setdefault(value, value)
-            slim[key] = value
+    slim = {key: value for key, value in contact.items() if key in keys}
+    share_values(slim, pool)
     return slim
 
 

@@ -8,7 +8,6 @@ records history, keeps undo/redo, and tells subscribers about every change.
 from __future__ import annotations
 
 import copy
-import itertools
 import gc
 import os
 import threading
@@ -265,11 +264,12 @@ class Workspace:
     def explained(self, contact_id: int) -> Classification:
         """The classification with its explanation, without keeping the explanation
         (an export of every contact should not hold every explanation in memory)."""
-        found = self.classification(contact_id) if contact_id not in self._classes \
-            else self._classes[contact_id]
-        if found.explanation is not None:
+        document = self._doc(contact_id)
+        self._refresh_clock()
+        found = self._classes.get(contact_id)
+        if found is not None and found.explanation is not None:
             return found
-        return classify(self._doc(contact_id), self._rules, self._now)
+        return classify(document, self._rules, self._now)
 
     def classify_all(self, progress: Callable[[int, int], None] | None = None
                      ) -> dict[int, Classification]:
@@ -362,7 +362,6 @@ class Workspace:
         """Under the lock: drop what was derived from this contact's document."""
         self._classes.pop(contact_id, None)
         self._summaries.pop(contact_id, None)
-        self._slims.pop(contact_id, None)
         self._slims.pop(contact_id, None)
 
     def select(self, query: str | None = None, sort: str = "attention",
