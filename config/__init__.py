@@ -1,1 +1,1 @@
-"""Shipped rules presets (installed as the package funnel_config)."""
+"""Shipped rules presets and mapping presets (installed as ``funnel.presets``)."""

@@ -1,9 +1,21 @@
-"""Funnel's engine: contacts, rules, classification and the workspace API.
+"""Funnel's engine: contacts, rules, classification, storage and the workspace API.
 
-Nothing here imports Textual or Rich.
+Sub-packages, from the bottom up:
+
+- ``store``: the crash-safe, multi-process TinyDB storage (journal, lock, compaction,
+  migrations, check and repair);
+- ``rules``: the rules language (conditions, facts), loading and editing rules files,
+  and classifying one contact;
+- ``transfer``: reading CSV/JSON files, mappings, import and export;
+- ``workspace``: the one API that every front end calls (queries, commands, undo, events);
+- ``reports``: figures computed over a workspace (the stage lifecycle);
+- ``demo``: realistic synthetic contacts.
+
+``errors`` and ``model`` (fields, values, dates) are shared by all of them.
+Nothing here imports Textual, Rich or asyncssh (a test and the import contract check it).
 """
 
-from .classify import Classification, classify
-from .config import load_rules
+from funnel.engine.rules.classify import Classification, classify
+from funnel.engine.rules.loading import load_rules
 
 __all__ = ["Classification", "classify", "load_rules"]

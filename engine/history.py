@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from .model import format_datetime
+from funnel.engine.model import format_datetime
 
 KINDS = ("created", "field", "stage", "activity")
 

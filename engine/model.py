@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any, Callable
 
-from .errors import FieldError
+from funnel.engine.errors import FieldError
 
 TRISTATE = ("yes", "no", "unknown")
 OUTCOMES = ("won", "lost")

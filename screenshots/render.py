@@ -17,9 +17,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from engine.generate import generate_contacts  # noqa: E402
-from engine.workspace import Workspace  # noqa: E402
-from tui.app import FunnelApp, Settings  # noqa: E402
+from funnel.engine.demo.generate import generate_contacts  # noqa: E402
+from funnel.engine.workspace.facade import Workspace  # noqa: E402
+from funnel.tui.app.app import FunnelApp, Settings  # noqa: E402
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
 SIZE = (120, 36)

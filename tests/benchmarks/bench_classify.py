@@ -25,10 +25,10 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from engine.classify import classify
-from engine.config import load_rules
-from engine.generate import generate_contacts
-from engine.workspace import Workspace
+from funnel.engine.rules.classify import classify
+from funnel.engine.rules.loading import load_rules
+from funnel.engine.demo.generate import generate_contacts
+from funnel.engine.workspace.facade import Workspace
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=timezone.utc)
 BUDGET_CLASSIFY_MS = 0.2

@@ -27,11 +27,11 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-from engine.config import load_rules
-from engine.exporter import export_contacts
-from engine.generate import generate_contacts
-from engine.importer import plan_import
-from engine.workspace import Workspace
+from funnel.engine.rules.loading import load_rules
+from funnel.engine.transfer.exporter import export_contacts
+from funnel.engine.demo.generate import generate_contacts
+from funnel.engine.transfer.importer import plan_import
+from funnel.engine.workspace.facade import Workspace
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=timezone.utc)
 BUDGET_S_PER_10K = 5.0

@@ -29,11 +29,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from engine.config import load_rules  # noqa: E402
-from engine.generate import generate_contacts  # noqa: E402
-from engine.workspace import Workspace  # noqa: E402
-from tui.app import FunnelApp, Settings  # noqa: E402
-from tui.scoring_pane import ScoringPane  # noqa: E402
+from funnel.engine.rules.loading import load_rules  # noqa: E402
+from funnel.engine.demo.generate import generate_contacts  # noqa: E402
+from funnel.engine.workspace.facade import Workspace  # noqa: E402
+from funnel.tui.app.app import FunnelApp, Settings  # noqa: E402
+from funnel.tui.panes.scoring.pane import ScoringPane  # noqa: E402
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=timezone.utc)
 BUDGET_KEY_MS = 50.0

@@ -33,8 +33,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from engine.generate import generate_contacts  # noqa: E402
-from engine.workspace import Workspace  # noqa: E402
+from funnel.engine.demo.generate import generate_contacts  # noqa: E402
+from funnel.engine.workspace.facade import Workspace  # noqa: E402
 
 BUDGET_ADDED_MS = 30.0
 QUIET_S = 0.040
@@ -153,7 +153,7 @@ def main() -> int:
                    XDG_DATA_HOME=str(folder / "data"), XDG_CONFIG_HOME=str(folder / "config"))
         log = folder / "serve.log"
         server = subprocess.Popen(
-            [sys.executable, "-m", "tui.cli", "serve", "--db", str(db), "--port", "0",
+            [sys.executable, "-m", "funnel.tui.cli", "serve", "--db", str(db), "--port", "0",
              "--authorized-keys", str(folder / "authorized_keys"),
              "--host-key", str(folder / "hostkey"), "--idle-timeout", "0"],
             stdout=subprocess.DEVNULL, stderr=log.open("wb"), env=env, cwd=ROOT)
@@ -168,7 +168,7 @@ def main() -> int:
               f"{subprocess.run(['ssh', '-V'], capture_output=True, text=True).stderr.strip()}")
 
         commands = {
-            "local": [sys.executable, "-m", "tui.cli", "--db", str(db), "--user", "bench"],
+            "local": [sys.executable, "-m", "funnel.tui.cli", "--db", str(db), "--user", "bench"],
             "ssh": ["ssh", "-tt", "-F", "/dev/null", "-i", str(folder / "bench"), "-p", port,
                     "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
                     "-o", "IdentitiesOnly=yes", "-o", "IdentityAgent=none",

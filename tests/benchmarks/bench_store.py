@@ -32,10 +32,10 @@ from pathlib import Path
 
 import tinydb
 
-from engine.config import load_rules
-from engine.generate import generate_contacts
-from engine.store import ContactStore
-from engine.workspace import Workspace
+from funnel.engine.rules.loading import load_rules
+from funnel.engine.demo.generate import generate_contacts
+from funnel.engine.store.contacts import ContactStore
+from funnel.engine.workspace.facade import Workspace
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=timezone.utc)
 BUDGET_OPEN_S = 1.0  # at 100,000 contacts
@@ -58,7 +58,7 @@ def peak_kib():
 """
 FUNNEL_OPEN = PEAK + """
 import sys
-from engine.workspace import Workspace
+from funnel.engine.workspace.facade import Workspace
 workspace = Workspace.open(sys.argv[1], "default", create=False)
 assert len(workspace) == int(sys.argv[2])
 if sys.argv[3] == "classify":
@@ -73,7 +73,7 @@ assert len(documents) == int(sys.argv[2])
 print(peak_kib())
 """
 BARE = PEAK + """
-import engine.workspace, tinydb
+import funnel.engine.workspace, tinydb
 print(peak_kib())
 """
 

@@ -31,11 +31,11 @@ from rich.text import Text  # noqa: E402
 from textual.app import App, ComposeResult  # noqa: E402
 from textual.widgets import DataTable  # noqa: E402
 
-from engine.config import load_rules  # noqa: E402
-from engine.generate import generate_contacts  # noqa: E402
-from engine.workspace import Workspace  # noqa: E402
-from tui.app import FunnelApp, Settings  # noqa: E402
-from tui.contact_table import COLUMNS, ContactTable, cell_value  # noqa: E402
+from funnel.engine.rules.loading import load_rules  # noqa: E402
+from funnel.engine.demo.generate import generate_contacts  # noqa: E402
+from funnel.engine.workspace.facade import Workspace  # noqa: E402
+from funnel.tui.app.app import FunnelApp, Settings  # noqa: E402
+from funnel.tui.widgets.contact_table import COLUMNS, ContactTable, cell_value  # noqa: E402
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=timezone.utc)
 BUDGET_FIRST_PAINT_S = 1.5

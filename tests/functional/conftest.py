@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.generate import generate_contacts
-from engine.workspace import Workspace
-from tui.app import FunnelApp, Settings
+from funnel.engine.demo.generate import generate_contacts
+from funnel.engine.workspace.facade import Workspace
+from funnel.tui.app.app import FunnelApp, Settings
 
 # Tests see the world on one fixed day, so ages, rotting and overdue never drift.
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tui.app import FunnelApp
+from funnel.tui.app.app import FunnelApp
 
 
 async def settle(pilot, app: FunnelApp) -> None:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from engine.query import VIEWS
-from tui.contact_screen import ContactScreen, FieldList
-from tui.dialogs import ChoiceDialog, TextDialog
-from tui.help_screen import HelpScreen
+from funnel.engine.workspace.query import VIEWS
+from funnel.tui.panes.contacts.card import ContactScreen, FieldList
+from funnel.tui.dialogs.prompts import ChoiceDialog, TextDialog
+from funnel.tui.app.help_screen import HelpScreen
 
 from pilot_support import settle, shown_ids
 
@@ -270,7 +270,7 @@ async def test_tab_keys_and_quit(app):
 async def test_contact_text_is_shown_literally(app, workspace):
     markup = workspace.add({"name": "[bold red]ACME[/]", "email": "x@example.com"})
     # The model refuses control characters, so this one arrives as a hand-edited file would.
-    from engine.model import new_contact
+    from funnel.engine.model import new_contact
     from conftest import NOW
     document = new_contact({"name": "placeholder", "email": "y@example.com"}, NOW)
     document["name"] = "Evil\x1b[2J\x1b]0;owned\x07Corp"
@@ -296,7 +296,7 @@ async def test_contact_text_is_shown_literally(app, workspace):
 
 
 async def test_another_sessions_commit_appears(app, workspace, db_path):
-    from engine.workspace import Workspace
+    from funnel.engine.workspace.facade import Workspace
     from conftest import fixed_clock
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)

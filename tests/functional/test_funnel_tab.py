@@ -7,8 +7,8 @@ import threading
 import pytest
 from rich.cells import cell_len
 
-from engine import lifecycle
-from tui.funnel_pane import FunnelPane, days, percent
+from funnel.engine.reports import lifecycle
+from funnel.tui.panes.funnel.pane import FunnelPane, days, percent
 
 from pilot_support import settle, shown_ids
 
@@ -218,7 +218,7 @@ async def test_fits_the_terminal(app, size):
 
 async def test_no_color(monkeypatch, workspace):
     monkeypatch.setenv("NO_COLOR", "1")
-    from tui.app import FunnelApp, Settings
+    from funnel.tui.app.app import FunnelApp, Settings
 
     app = FunnelApp(workspace, Settings(poll_seconds=0))
     async with app.run_test(size=(80, 24)) as pilot:

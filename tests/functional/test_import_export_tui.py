@@ -6,7 +6,7 @@ import csv
 
 from pilot_support import settle
 
-from tui.transfer_screens import ExportScreen, ImportScreen
+from funnel.tui.dialogs.transfer import ExportScreen, ImportScreen
 
 GOOD = """Name;E-mail;Company;Budget
 Ana Nowak;ana@nowak.example;Nowak Sp. z o.o.;Yes

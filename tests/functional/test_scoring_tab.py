@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from engine.config import load_rules, presets_dir
-from engine.rules_edit import RulesText
-from engine.workspace import Workspace
-from tui.app import FunnelApp, Settings
-from tui.scoring_pane import RuleRow, ScoringPane
+from funnel.engine.rules.loading import load_rules, presets_dir
+from funnel.engine.rules.editing import RulesText
+from funnel.engine.workspace.facade import Workspace
+from funnel.tui.app.app import FunnelApp, Settings
+from funnel.tui.panes.scoring.pane import RuleRow, ScoringPane
 
 from conftest import fixed_clock
 

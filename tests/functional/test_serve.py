@@ -24,8 +24,8 @@ from pathlib import Path
 
 import pytest
 
-from engine.generate import generate_contacts
-from engine.workspace import Workspace
+from funnel.engine.demo.generate import generate_contacts
+from funnel.engine.workspace.facade import Workspace
 
 try:
     import asyncssh
@@ -63,7 +63,7 @@ class Server:
         env["XDG_DATA_HOME"] = str(folder / "data")
         env["XDG_CONFIG_HOME"] = str(folder / "config")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "tui.cli", "serve", "--db", str(db), "--port", "0",
+            [sys.executable, "-m", "funnel.tui.cli", "serve", "--db", str(db), "--port", "0",
              "--authorized-keys", str(keys), "--host-key", str(folder / "hostkey"), *extra],
             stdout=subprocess.DEVNULL, stderr=self.log.open("wb"), env=env, cwd=ROOT)
         line = self.wait_log(r"listening on 127\.0\.0\.1:(\d+)")
@@ -250,7 +250,7 @@ def test_two_salespeople_share_one_database_over_ssh(world, server):
     assert len(edits) == 1, edits
     contact_id, entry = edits[0]
     assert entry["by"] == "anna"
-    shown = subprocess.run([sys.executable, "-m", "tui.cli", "show", str(contact_id),
+    shown = subprocess.run([sys.executable, "-m", "funnel.tui.cli", "show", str(contact_id),
                             "--db", str(world["db"]), "--json"], capture_output=True,
                            text=True, cwd=ROOT, timeout=60)
     assert shown.returncode == 0, shown.stderr

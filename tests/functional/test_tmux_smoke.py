@@ -70,7 +70,7 @@ class Terminal:
 @pytest.fixture
 def database(tmp_path: Path) -> Path:
     db = tmp_path / "smoke.json"
-    subprocess.run([sys.executable, "-m", "tui.cli", "generate", "--db", str(db),
+    subprocess.run([sys.executable, "-m", "funnel.tui.cli", "generate", "--db", str(db),
                     "--contacts", "300", "--seed", "5"], check=True, cwd=ROOT,
                    capture_output=True)
     return db
@@ -85,7 +85,7 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 def test_triage_in_a_real_terminal(database: Path, tmp_path: Path):
     exit_file = tmp_path / "exit"
-    command = (f"sh -c '{sys.executable} -m tui.cli --db {database} --user smoke; "
+    command = (f"sh -c '{sys.executable} -m funnel.tui.cli --db {database} --user smoke; "
                f"echo $? > {exit_file}'")
     terminal = Terminal(command, _env(tmp_path))
     try:
@@ -127,13 +127,13 @@ def test_triage_in_a_real_terminal(database: Path, tmp_path: Path):
         assert exit_file.read_text().strip() == "0"
     finally:
         terminal.close()
-    shown = subprocess.run([sys.executable, "-m", "tui.cli", "stats", "--db", str(database),
+    shown = subprocess.run([sys.executable, "-m", "funnel.tui.cli", "stats", "--db", str(database),
                             "--json"], capture_output=True, text=True, cwd=ROOT)
     assert shown.returncode == 0
 
 
 def test_no_color_means_no_colour(database: Path, tmp_path: Path):
-    command = f"{sys.executable} -m tui.cli --db {database}"
+    command = f"{sys.executable} -m funnel.tui.cli --db {database}"
     terminal = Terminal(command, _env(tmp_path, NO_COLOR="1"))
     try:
         terminal.wait_for("300 of 300")

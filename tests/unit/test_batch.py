@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.batch import BatchUpdate, NewContact, StaleBatch
-from engine.errors import FieldError
-from engine.workspace import Workspace
+from funnel.engine.workspace.batch import BatchUpdate, NewContact, StaleBatch
+from funnel.engine.errors import FieldError
+from funnel.engine.workspace.facade import Workspace
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
 

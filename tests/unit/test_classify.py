@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.classify import ADJUSTMENT_RULE, classify
-from engine.config import load_rules, parse_rules
-from engine.facts import shared_summary, slim_contact, summarise_activities
-from engine.model import ACTIVITY_KINDS, SOURCES, format_datetime, new_contact
+from funnel.engine.rules.classify import ADJUSTMENT_RULE, classify
+from funnel.engine.rules.loading import load_rules, parse_rules
+from funnel.engine.rules.facts import shared_summary, slim_contact, summarise_activities
+from funnel.engine.model import ACTIVITY_KINDS, SOURCES, format_datetime, new_contact
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
 DEFAULT = load_rules("default")

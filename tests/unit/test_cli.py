@@ -1,6 +1,6 @@
 """The ``funnel`` command line, run as a real process on real database files.
 
-Every test runs ``python -m tui.cli`` in a subprocess (the same code the ``funnel``
+Every test runs ``python -m funnel.tui.cli`` in a subprocess (the same code the ``funnel``
 console script runs), in ``tmp_path``, with the ``FUNNEL_*`` variables removed and
 ``XDG_DATA_HOME`` pointed at an empty folder, so nothing outside ``tmp_path`` is read
 or written. The 2,000-contact database is generated once per module and copied
@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
-from engine.config import load_rules, presets_dir
-from engine.errors import FieldError
-from engine.workspace import Workspace
+from funnel.engine.rules.loading import load_rules, presets_dir
+from funnel.engine.errors import FieldError
+from funnel.engine.workspace.facade import Workspace
 
 CONTACTS = 2000
 TIMEOUT = 60
@@ -45,7 +45,7 @@ def cli_env(home: Path) -> dict[str, str]:
 
 def funnel(cwd: Path, *args: str, timeout: float = TIMEOUT,
            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "tui.cli", *map(str, args)], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "funnel.tui.cli", *map(str, args)], cwd=cwd,
                           env=env or cli_env(cwd), capture_output=True, text=True,
                           timeout=timeout)
 
@@ -417,8 +417,8 @@ def test_disqualify_records_the_reason(db: Path, cold_lead: int) -> None:
 def test_demo_opens_the_app_on_a_fresh_database_and_cleans_up(tmp_path: Path,
                                                                monkeypatch) -> None:
     # The app itself is driven in tests/functional; here: what --demo hands it.
-    from tui import app as app_module
-    from tui import cli
+    from funnel.tui.app import app as app_module
+    from funnel.tui.cli import main as cli
 
     seen = {}
 

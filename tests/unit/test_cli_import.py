@@ -1,6 +1,6 @@
 """``funnel import`` and ``funnel export`` run as real processes on real files.
 
-Like test_cli.py: ``python -m tui.cli`` in ``tmp_path``, with the ``FUNNEL_*``
+Like test_cli.py: ``python -m funnel.tui.cli`` in ``tmp_path``, with the ``FUNNEL_*``
 variables removed and ``XDG_DATA_HOME`` pointed at an empty folder.
 """
 
@@ -23,7 +23,7 @@ def funnel(cwd: Path, *args: Any) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FUNNEL_")}
     env["XDG_DATA_HOME"] = str(cwd / "xdg-data")
     env.pop("PYTHONPATH", None)
-    return subprocess.run([sys.executable, "-m", "tui.cli", *map(str, args)], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "funnel.tui.cli", *map(str, args)], cwd=cwd,
                           env=env, capture_output=True, text=True, timeout=TIMEOUT)
 
 

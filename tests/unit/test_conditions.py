@@ -19,11 +19,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import engine
-from engine.conditions import Condition, compile_condition, tokenize
-from engine.errors import ConditionError
-from engine.facts import PHASE_OUTCOME, PHASE_SCORING, PHASE_STAGE, gather, vocabulary
-from engine.model import ACTIVITY_KINDS, format_datetime, new_contact
+import funnel.engine as engine
+from funnel.engine.rules.conditions import Condition, compile_condition, tokenize
+from funnel.engine.errors import ConditionError
+from funnel.engine.rules.facts import PHASE_OUTCOME, PHASE_SCORING, PHASE_STAGE, gather, vocabulary
+from funnel.engine.model import ACTIVITY_KINDS, format_datetime, new_contact
 
 NOW = datetime(2026, 8, 1, 12, 0, tzinfo=timezone.utc)
 HALF_LIFE = 45.0
@@ -543,7 +543,7 @@ def test_compiling_and_evaluating_never_calls_eval_exec_or_compile(
 def test_engine_source_has_no_eval_or_exec() -> None:
     """No module of the engine calls eval, exec or __import__."""
     calls = []
-    for path in sorted(Path(engine.__file__).parent.glob("*.py")):
+    for path in sorted(Path(engine.__file__).parent.rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) \
                     and node.func.id in ("eval", "exec", "__import__"):

@@ -14,9 +14,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.config import load_rules, parse_rules
-from engine.errors import ConfigError
-from engine.rules import Rules
+from funnel.engine.rules.loading import load_rules, parse_rules
+from funnel.engine.errors import ConfigError
+from funnel.engine.rules.ruleset import Rules
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT = (ROOT / "config" / "default.yaml").read_text(encoding="utf-8")

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from engine.csvread import (FORMULA_START, ImportFileError, header_key, neutralise,
+from funnel.engine.transfer.csvread import (FORMULA_START, ImportFileError, header_key, neutralise,
                             read_table, restore, sniff_delimiter)
 
 ROWS = [["Name", "E-mail", "Notes"], ["Zofia Kowalczyk", "zofia@example.pl", "Łódź; café"],

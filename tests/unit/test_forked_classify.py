@@ -6,10 +6,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from engine import forked
-from engine.config import load_rules, parse_rules
-from engine.generate import generate_contacts
-from engine.workspace import Workspace
+from funnel.engine.workspace import forked
+from funnel.engine.rules.loading import load_rules, parse_rules
+from funnel.engine.demo.generate import generate_contacts
+from funnel.engine.workspace.facade import Workspace
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
 FIELDS = ("stage", "rules_stage", "stage_reason", "manual", "score", "raw_score", "fit",
@@ -108,7 +108,7 @@ def test_an_edit_is_seen_by_the_next_bulk_pass(workspace):
 @pytest.mark.parametrize("sort", ["attention", "name", "company", "follow_up", "updated",
                                   "owner"])
 def test_select_over_slim_copies_matches_the_full_documents(workspace, query, sort):
-    from engine.query import parse_query, sort_key
+    from funnel.engine.workspace.query import parse_query, sort_key
     workspace.classify_all()
     workspace.edit(workspace.ids()[3], {"name": "Ana Changed"}, by="test")  # no slim copy
     test = parse_query(query, workspace.user)

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from engine.generate import generate_contacts
-from engine.model import SOURCES, new_contact, parse_datetime
+from funnel.engine.demo.generate import generate_contacts
+from funnel.engine.model import SOURCES, new_contact, parse_datetime
 
 NOW = datetime(2026, 8, 1, 10, 0, tzinfo=timezone.utc)
 COUNT = 2000

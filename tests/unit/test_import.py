@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from engine.errors import ConfigError, FunnelError
-from engine.importer import ImportRefused, plan_import
-from engine.mapping import parse_mapping
-from engine.workspace import Workspace
+from funnel.engine.errors import ConfigError, FunnelError
+from funnel.engine.transfer.importer import ImportRefused, plan_import
+from funnel.engine.transfer.mapping import parse_mapping
+from funnel.engine.workspace.facade import Workspace
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
 LATER = datetime(2026, 12, 1, 12, 0, tzinfo=timezone.utc)

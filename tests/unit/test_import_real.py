@@ -27,7 +27,7 @@ def funnel(cwd: Path, *args: object) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FUNNEL_")}
     env["XDG_DATA_HOME"] = str(cwd / "xdg-data")
     env.pop("PYTHONPATH", None)
-    return subprocess.run([sys.executable, "-m", "tui.cli", *map(str, args)], cwd=cwd,
+    return subprocess.run([sys.executable, "-m", "funnel.tui.cli", *map(str, args)], cwd=cwd,
                           env=env, capture_output=True, text=True, timeout=300)
 
 

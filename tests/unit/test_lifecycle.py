@@ -6,12 +6,12 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from engine import lifecycle
-from engine.classify import Classification
-from engine.config import load_rules
-from engine.generate import generate_contacts
-from engine.model import format_datetime
-from engine.workspace import Workspace
+from funnel.engine.reports import lifecycle
+from funnel.engine.rules.classify import Classification
+from funnel.engine.rules.loading import load_rules
+from funnel.engine.demo.generate import generate_contacts
+from funnel.engine.model import format_datetime
+from funnel.engine.workspace.facade import Workspace
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
 RULES = load_rules(None)  # the default preset: suspect lead prospect opportunity customer

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.config import presets_dir
-from engine.errors import ConfigError
-from engine.mapping import guess_mapping, load_mapping, mapping_presets, parse_mapping
+from funnel.engine.rules.loading import presets_dir
+from funnel.engine.errors import ConfigError
+from funnel.engine.transfer.mapping import guess_mapping, load_mapping, mapping_presets, parse_mapping
 
 GOOD = """\
 funnel_mapping: 1

@@ -33,7 +33,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
                              "-w", str(out), "-q"], capture_output=True, text=True,
                             timeout=300)
     assert result.returncode == 0, result.stdout + result.stderr
-    wheels = list(out.glob("funnel-*.whl"))
+    wheels = list(out.glob("funnel_triage-*.whl"))
     assert len(wheels) == 1, wheels
     return wheels[0]
 
@@ -55,31 +55,37 @@ def isolated_env(unpacked: Path) -> dict[str, str]:
 def test_the_wheel_holds_the_code_and_the_presets(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
-        for required in ("funnel_config/default.yaml", "funnel_config/fit-first.yaml",
-                         "funnel_config/x-education.yaml", "engine/importer.py",
-                         "engine/classify.py", "engine/workspace.py", "tui/cli.py",
-                         "tui/cli_output.py"):
+        for required in ("funnel/presets/default.yaml", "funnel/presets/fit-first.yaml",
+                         "funnel/presets/x-education.yaml", "funnel/engine/transfer/importer.py",
+                         "funnel/engine/rules/classify.py", "funnel/engine/workspace/__init__.py",
+                         "funnel/tui/cli/main.py", "funnel/tui/cli/output.py",
+                         "funnel/tui/app/app.tcss"):
             assert required in names, required
+        # One namespace: nothing installs a top-level engine, tui or funnel_config.
+        tops = {name.split("/")[0] for name in names if not name.split("/")[0].endswith(
+            (".dist-info", ".data"))}
+        assert tops == {"funnel"}, tops
         entry_points = [name for name in names if name.endswith(".dist-info/entry_points.txt")]
         assert len(entry_points) == 1
         text = archive.read(entry_points[0]).decode()
     assert "[console_scripts]" in text
     lines = [line.replace(" ", "") for line in text.splitlines()]
-    assert "funnel=tui.cli:main" in lines
+    assert "funnel=funnel.tui.cli.main:main" in lines
 
 
 def test_the_shipped_presets_are_the_checkout_s(wheel: Path) -> None:
     with zipfile.ZipFile(wheel) as archive:
         for preset in ("default.yaml", "fit-first.yaml"):
-            assert archive.read(f"funnel_config/{preset}") == (ROOT / "config" / preset
+            assert archive.read(f"funnel/presets/{preset}") == (ROOT / "config" / preset
                                                               ).read_bytes()
 
 
 def test_an_installed_copy_finds_its_presets(unpacked: Path, tmp_path: Path) -> None:
-    code = ("import json, os, sys; import engine, funnel_config, tui.cli; "
-            "from engine.config import presets_dir, load_rules; "
-            "print(json.dumps({'engine': engine.__file__, 'config': funnel_config.__file__, "
-            "'cli': tui.cli.__file__, 'presets': str(presets_dir()), "
+    code = ("import json, os, sys; import funnel.engine, funnel.presets, funnel.tui.cli.main; "
+            "from funnel.engine.rules.loading import presets_dir, load_rules; "
+            "print(json.dumps({'engine': funnel.engine.__file__, "
+            "'config': funnel.presets.__file__, "
+            "'cli': funnel.tui.cli.main.__file__, 'presets': str(presets_dir()), "
             "'rules': [load_rules(n).name for n in ('fit-first', 'default')], "
             "'path': [os.path.abspath(p) for p in sys.path]}))")
     result = subprocess.run([sys.executable, "-c", code], cwd=tmp_path,
@@ -90,7 +96,7 @@ def test_an_installed_copy_finds_its_presets(unpacked: Path, tmp_path: Path) -> 
     site = unpacked.resolve()
     for key in ("engine", "config", "cli", "presets"):
         assert Path(found[key]).resolve().is_relative_to(site), (key, found[key])
-    assert Path(found["presets"]).resolve() == site / "funnel_config"
+    assert Path(found["presets"]).resolve() == site / "funnel" / "presets"
     assert found["rules"] == ["fit-first", "default"]
     assert str(ROOT) not in found["path"]
 
@@ -101,7 +107,7 @@ def test_an_installed_copy_runs_the_command_line(unpacked: Path, tmp_path: Path)
     db = tmp_path / "leads.json"
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "tui.cli", *args], cwd=tmp_path, env=env,
+        return subprocess.run([sys.executable, "-m", "funnel.tui.cli", *args], cwd=tmp_path, env=env,
                               capture_output=True, text=True, timeout=60)
 
     generated = run("generate", "--db", str(db), "--contacts", "30")

@@ -15,11 +15,11 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from engine.classify import classify
-from engine.config import load_rules, parse_rules, presets_dir
-from engine.errors import ConfigError, FunnelError
-from engine.model import format_datetime, new_contact
-from engine.rules_edit import (GRADES, HALF_LIFE, EditError, RulesConflict, RulesText,
+from funnel.engine.rules.classify import classify
+from funnel.engine.rules.loading import load_rules, parse_rules, presets_dir
+from funnel.engine.errors import ConfigError, FunnelError
+from funnel.engine.model import format_datetime, new_contact
+from funnel.engine.rules.editing import (GRADES, HALF_LIFE, EditError, RulesConflict, RulesText,
                                file_fingerprint, format_number, is_preset, parse_number,
                                save_rules)
 
@@ -384,8 +384,8 @@ def test_all_keys_are_addressable():
 def test_the_preview_of_a_draft_is_what_saving_it_gives(tmp_path):
     """Workspace.preview_rules on the draft (with progress, as the Scoring tab runs it)
     counts what the workspace shows once the saved file is its rules."""
-    from engine.generate import generate_contacts
-    from engine.workspace import Workspace
+    from funnel.engine.demo.generate import generate_contacts
+    from funnel.engine.workspace.facade import Workspace
 
     with Workspace.open(tmp_path / "d.json", None, clock=lambda: NOW, user="t") as workspace:
         workspace.add_many(generate_contacts(4500, 3, NOW.replace(hour=0)))

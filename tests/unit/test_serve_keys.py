@@ -15,9 +15,9 @@ import pytest
 asyncssh = pytest.importorskip("asyncssh", reason="funnel serve needs asyncssh "
                                "(pip install -e '.[test]' installs it)")
 
-from engine.errors import FunnelError  # noqa: E402
-from tui.serve_hostkey import load_or_create_host_key  # noqa: E402
-from tui.serve_keys import (KeyRing, check_user_name, parse_authorized_keys,  # noqa: E402
+from funnel.engine.errors import FunnelError  # noqa: E402
+from funnel.tui.serve.hostkey import load_or_create_host_key  # noqa: E402
+from funnel.tui.serve.keys import (KeyRing, check_user_name, parse_authorized_keys,  # noqa: E402
                             read_authorized_keys, user_from_comment)
 
 
@@ -181,7 +181,7 @@ def run_serve(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FUNNEL_")}
     env["XDG_DATA_HOME"] = str(tmp_path / "data")
     env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
-    return subprocess.run([sys.executable, "-m", "tui.cli", "serve", "--db",
+    return subprocess.run([sys.executable, "-m", "funnel.tui.cli", "serve", "--db",
                            str(tmp_path / "leads.json"), *args], env=env, cwd=tmp_path,
                           capture_output=True, text=True, timeout=60)
 

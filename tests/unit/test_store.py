@@ -30,12 +30,12 @@ from tinydb import Query
 from tinydb.operations import increment
 from tinydb.table import Document
 
-import engine.journal as journal_module
-from engine.check import check_database
-from engine.errors import Conflict, FieldError, StorageError
-from engine.journal import JournalStorage, StorePaths, check_json_native
-from engine.store import ContactStore, FunnelDB, FunnelTable
-from engine.workspace import ChangeEvent, Workspace
+import funnel.engine.store.journal as journal_module
+from funnel.engine.store.check import check_database
+from funnel.engine.errors import Conflict, FieldError, StorageError
+from funnel.engine.store.journal import JournalStorage, StorePaths, check_json_native
+from funnel.engine.store.contacts import ContactStore, FunnelDB, FunnelTable
+from funnel.engine.workspace.facade import ChangeEvent, Workspace
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
 Q = Query()
@@ -881,9 +881,9 @@ def test_reading_and_refreshing_work_while_locked_and_writing_works_after(db,
 
 READ_ONLY_PROBE = textwrap.dedent("""
     import json, os, sys
-    import engine.check, engine.journal, engine.migrate, engine.store  # before dropping rights
-    from engine.errors import StorageError
-    from engine.store import ContactStore
+    import funnel.engine.store.check, funnel.engine.store.journal, funnel.engine.store.migrate, funnel.engine.store.contacts  # before dropping rights
+    from funnel.engine.errors import StorageError
+    from funnel.engine.store.contacts import ContactStore
     if len(sys.argv) > 2:
         os.setgid(int(sys.argv[2]))
         os.setuid(int(sys.argv[2]))
@@ -974,9 +974,9 @@ def test_read_only_directory_without_a_journal_yet_refuses_the_first_write(share
     os.chmod(directory, 0o555)
     probe = textwrap.dedent("""
         import os, sys
-        import engine.check, engine.journal, engine.migrate, engine.store
-        from engine.errors import StorageError
-        from engine.store import ContactStore
+        import funnel.engine.store.check, funnel.engine.store.journal, funnel.engine.store.migrate, funnel.engine.store.contacts
+        from funnel.engine.errors import StorageError
+        from funnel.engine.store.contacts import ContactStore
         if len(sys.argv) > 2:
             os.setgid(int(sys.argv[2])); os.setuid(int(sys.argv[2]))
         store = ContactStore(sys.argv[1], create=False)

@@ -29,11 +29,11 @@ from pathlib import Path
 
 import pytest
 
-from engine.config import load_rules
-from engine.errors import Conflict
-from engine.generate import generate_contacts
-from engine.store import ContactStore, FunnelDB
-from engine.workspace import Workspace
+from funnel.engine.rules.loading import load_rules
+from funnel.engine.errors import Conflict
+from funnel.engine.demo.generate import generate_contacts
+from funnel.engine.store.contacts import ContactStore, FunnelDB
+from funnel.engine.workspace.facade import Workspace
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=timezone.utc)
 FULL = os.environ.get("FUNNEL_TORTURE_FULL") == "1"
@@ -57,7 +57,7 @@ def _seed(db: Path, count: int) -> None:
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tui.cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "funnel.tui.cli", *args], capture_output=True,
                           text=True, timeout=TIMEOUT, env=_env())
 
 
@@ -152,9 +152,9 @@ class _Child:
 # tiny compact_bytes makes the storage also compact in its background thread.
 EDITOR = r"""
 import sys
-from engine.config import load_rules
-from engine.store import ContactStore
-from engine.workspace import Workspace
+from funnel.engine.rules.loading import load_rules
+from funnel.engine.store.contacts import ContactStore
+from funnel.engine.workspace.facade import Workspace
 
 path, mode, start, ids, every, compact_bytes = sys.argv[1:7]
 start, every, compact_bytes = int(start), int(every), int(compact_bytes)
@@ -267,8 +267,8 @@ def test_kill_9_at_random_moments_never_loses_an_acknowledged_edit(tmp_path):
 # capture and the swap), so the swap must carry it over to the new journal.
 CRASHER = r"""
 import os, signal, sys
-import engine.journal as journal
-from engine.store import ContactStore
+import funnel.engine.store.journal as journal
+from funnel.engine.store.contacts import ContactStore
 
 path, point = sys.argv[1], sys.argv[2]
 store = ContactStore(path, create=False)
@@ -515,7 +515,7 @@ def test_a_cli_edit_loaded_before_another_commit_to_its_field_reports_a_conflict
     workspace = Workspace(store, load_rules("default"), clock=lambda: NOW, user="parent")
     lock = os.path.realpath(f"{db}.lock")
     with store.transaction():  # hold the writer lock
-        proc = subprocess.Popen([sys.executable, "-m", "tui.cli", "set", "1", "owner=cli",
+        proc = subprocess.Popen([sys.executable, "-m", "funnel.tui.cli", "set", "1", "owner=cli",
                                  "--db", str(db), "--by", "cli"], stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE, text=True, env=_env())
         deadline = time.monotonic() + 60
@@ -545,7 +545,7 @@ def test_a_cli_edit_loaded_before_another_commit_to_its_field_reports_a_conflict
 
 INSERTER = r"""
 import sys
-from engine.store import FunnelDB
+from funnel.engine.store.contacts import FunnelDB
 path, k, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 table = FunnelDB(path).table("items")  # all four may create the database at once
 for n in range(count):

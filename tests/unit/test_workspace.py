@@ -9,9 +9,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from engine.errors import FieldError, FunnelError, NotFound, StorageError
-from engine.model import format_datetime
-from engine.workspace import Workspace
+from funnel.engine.errors import FieldError, FunnelError, NotFound, StorageError
+from funnel.engine.model import format_datetime
+from funnel.engine.workspace.facade import Workspace
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
 
@@ -243,14 +243,14 @@ def test_stats_add_up(workspace):
 def test_rules_switch_rederives(workspace, tmp_path):
     contact_id = add_lead(workspace, title="CEO", industry="software", company_size=300)
     assert workspace.classification(contact_id).stage == "lead"
-    from engine.config import load_rules
+    from funnel.engine.rules.loading import load_rules
 
     workspace.set_rules(load_rules("fit-first"))
     assert workspace.classification(contact_id).stage == "prospect"
 
 
 def test_preview_rules_counts_under_other_rules_without_switching(workspace):
-    from engine.config import load_rules
+    from funnel.engine.rules.loading import load_rules
 
     contact_id = add_lead(workspace, title="CEO", industry="software", company_size=300)
     preview = workspace.preview_rules(load_rules("fit-first"))
@@ -290,7 +290,7 @@ def test_opening_a_missing_database_without_create(tmp_path):
 
 
 def test_filter_on_a_custom_field(tmp_path):
-    from engine.workspace import Workspace
+    from funnel.engine.workspace.facade import Workspace
     with Workspace.open(tmp_path / "c.json", None) as workspace:
         mumbai = workspace.add({"name": "A", "email": "a@example.com"})
         workspace.add({"name": "B", "email": "b@example.com"})

@@ -1,0 +1,1 @@
+"""Realistic synthetic contacts for the demo database, tests and benchmarks."""

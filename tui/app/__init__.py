@@ -1,0 +1,1 @@
+"""The Textual application: the tabs, the key map, help, and the services widgets reach."""

@@ -1,0 +1,160 @@
+"""The Funnel app: three tabs (Contacts, Funnel, Scoring) over one workspace."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.widgets import Footer, TabbedContent, TabPane
+
+from funnel.engine.errors import FunnelError
+from funnel.engine.workspace.facade import ChangeEvent, Workspace
+
+from funnel.tui.panes.contacts.card import ContactScreen
+from funnel.tui.widgets.contact_table import ContactTable
+from funnel.tui.panes.contacts.pane import ContactsPane
+from funnel.tui.panes.funnel.pane import FunnelPane
+from funnel.tui.app.help_screen import HelpScreen
+from funnel.tui.panes.scoring.pane import ScoringPane
+from funnel.tui.panes.contacts.triage import Triage
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the app is told from outside; widgets never read the environment."""
+
+    poll_seconds: float = 0.5  # how often other sessions' commits are looked for
+    title: str = "Funnel"
+    rules_path: str | None = None  # where Save on the Scoring tab writes
+    keymap: dict[str, str] | None = None
+
+
+class FunnelApp(App[None]):
+    CSS_PATH = "app.tcss"
+    TITLE = "Funnel"
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Help", id="app.help"),
+        Binding("1", "tab('contacts')", "Contacts", show=False, id="app.tab_contacts"),
+        Binding("2", "tab('funnel')", "Funnel", show=False, id="app.tab_funnel"),
+        Binding("3", "tab('scoring')", "Scoring", show=False, id="app.tab_scoring"),
+        Binding("u", "undo", "Undo", id="app.undo"),
+        Binding("ctrl+r", "redo", "Redo", show=False, id="app.redo"),
+    ]
+
+    def __init__(self, workspace: Workspace, settings: Settings | None = None) -> None:
+        super().__init__()
+        self.workspace = workspace
+        self.settings = settings or Settings()
+        self.title = self.settings.title
+        self.triage = Triage(self)
+        self._unsubscribe = None
+
+    def compose(self) -> ComposeResult:
+        with TabbedContent(initial="contacts", id="tabs"):
+            with TabPane("1 Contacts", id="contacts"):
+                yield ContactsPane(id="contacts-pane")
+            with TabPane("2 Funnel", id="funnel"):
+                yield FunnelPane(id="funnel-pane")
+            with TabPane("3 Scoring", id="scoring"):
+                yield ScoringPane(id="scoring-pane")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.settings.keymap:
+            self.set_keymap(self.settings.keymap)
+        self._unsubscribe = self.workspace.subscribe(self._workspace_changed)
+        if self.settings.poll_seconds > 0:
+            self.set_interval(self.settings.poll_seconds, self._poll)
+        for warning in self.workspace.warnings:
+            self.notify(warning, severity="warning", timeout=10)
+
+    def on_unmount(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+
+    # -- what widgets ask of the app -----------------------------------------
+    def table_row(self, contact_id: int):
+        try:
+            return self.workspace.row(contact_id)
+        except FunnelError:
+            return None
+
+    def today(self) -> date:
+        return self.workspace.now().date()
+
+    @property
+    def contacts_pane(self) -> ContactsPane:
+        return self.query_one(ContactsPane)
+
+    def open_contact(self, contact_id: int, ids: list[int] | None = None, *,
+                     edit: bool = False) -> None:
+        self.push_screen(ContactScreen(contact_id, ids, edit=edit),
+                         lambda _: self.contacts_pane.catch_up())
+
+    def show_contacts(self, view: str = "all", query: str = "") -> None:
+        """Switch to the Contacts tab showing ``view`` narrowed by ``query`` (drill-down)."""
+        self.query_one(TabbedContent).active = "contacts"
+        self.contacts_pane.set_view(view, query)
+        self.contacts_pane.table.focus()
+
+    def after_triage(self, ids: list[int]) -> None:
+        table = self.contacts_pane.table
+        if len(ids) > 1 and table.marked:
+            table.marked.clear()  # a bulk action is done with its marks
+
+    # -- changes ---------------------------------------------------------------
+    def _poll(self) -> None:
+        try:
+            self.workspace.refresh()  # subscribers hear "remote" for what others changed
+        except FunnelError as error:
+            self.notify(str(error), severity="error")
+
+    def _workspace_changed(self, event: ChangeEvent) -> None:
+        for pane in self.query("ContactsPane, FunnelPane, ScoringPane"):
+            pane.contacts_changed(event.ids)
+        for screen in self.screen_stack:
+            if isinstance(screen, ContactScreen):
+                screen.contacts_changed(event.ids)
+
+    # -- actions ---------------------------------------------------------------
+    def action_tab(self, tab: str) -> None:
+        self.query_one(TabbedContent).active = tab
+        if tab == "contacts":
+            self.contacts_pane.table.focus()
+
+    def action_help(self) -> None:
+        sections = []
+        screen = self.screen
+        if isinstance(screen, ContactScreen):
+            sections.append(("Contact card", list(ContactScreen.BINDINGS)))
+        else:
+            active = self.query_one(TabbedContent).active
+            if active == "contacts":
+                sections.append(("Contacts: moving", list(ContactTable.BINDINGS)))
+                sections.append(("Contacts: triage (on marked contacts when any)",
+                                 list(ContactsPane.BINDINGS)))
+            for pane_class in (FunnelPane, ScoringPane):
+                if active in pane_class.__name__.lower():
+                    sections.append((pane_class.__name__.replace("Pane", ""),
+                                     list(getattr(pane_class, "BINDINGS", []))))
+        sections.append(("Everywhere", list(self.BINDINGS) + [
+            Binding("ctrl+p", "command_palette", "Command palette (themes, …)")]))
+        self.push_screen(HelpScreen(sections))
+
+    def action_undo(self) -> None:
+        self._undo_redo("undo")
+
+    def action_redo(self) -> None:
+        self._undo_redo("redo")
+
+    def _undo_redo(self, which: str) -> None:
+        try:
+            contact_id = getattr(self.workspace, which)()
+        except FunnelError as error:
+            self.notify(str(error), severity="warning")
+            return
+        name = self.workspace.get(contact_id).get("name") or f"#{contact_id}"
+        self.notify(f"{which.capitalize()}: {name}", markup=False)

@@ -1,0 +1,1 @@
+"""The headless command line: ``funnel`` and its subcommands (the contract scripts rely on)."""

@@ -1,0 +1,1 @@
+"""Modal dialogs: choices, dates, adding a contact, score adjustment, import and export."""

@@ -1,0 +1,1 @@
+"""One sub-package per tab: contacts (list, card, triage), funnel, scoring."""

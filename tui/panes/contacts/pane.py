@@ -1,0 +1,334 @@
+"""The Contacts tab: the triage desk. A view bar, a filter line and the virtual table."""
+
+from __future__ import annotations
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.timer import Timer
+from textual.widgets import Input, Static
+from textual.worker import get_current_worker
+
+from funnel.engine.errors import FunnelError
+from funnel.engine.workspace.query import SORTS, VIEWS, parse_query
+
+from funnel.tui.widgets.contact_table import COLUMNS, ContactTable
+from funnel.tui.dialogs.prompts import AddContactDialog, ChoiceDialog
+
+FILTER_DELAY = 0.12  # seconds of quiet typing before a large list is filtered again
+SORT_CYCLE = ("attention",) + tuple(column.key for column in COLUMNS if column.key != "flags")
+VIEW_LABELS = {"all": "All", "inbox": "Inbox", "hot": "Hot", "overdue": "Overdue follow-ups",
+               "rotting": "Rotting", "mine": "Mine"}
+
+
+class ContactsPane(Vertical):
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", id="contacts.filter"),
+        Binding("v", "views", "Views", id="contacts.views"),
+        Binding("s", "sort_next", "Sort", id="contacts.sort"),
+        Binding("S", "sort_reverse", "Reverse sort", show=False, id="contacts.reverse"),
+        Binding("e", "edit", "Edit", id="contacts.edit"),
+        Binding("a", "add", "Add", id="contacts.add"),
+        Binding("greater_than_sign,right_square_bracket", "advance", "Advance",
+                id="contacts.advance"),
+        Binding("less_than_sign,left_square_bracket", "back", "Back", id="contacts.back"),
+        Binding("m", "move", "Move to…", show=False, id="contacts.move"),
+        Binding("d", "disqualify", "Disqualify", id="contacts.disqualify"),
+        Binding("z", "snooze", "Follow-up", id="contacts.snooze"),
+        Binding("o", "assign", "Owner", id="contacts.assign"),
+        Binding("t", "tag", "Tag", id="contacts.tag"),
+        Binding("i", "import_file", "Import…", show=False, id="contacts.import"),
+        Binding("x", "export_view", "Export view…", show=False, id="contacts.export"),
+        Binding("escape", "clear", "Clear marks/filter", show=False, id="contacts.clear"),
+    ]
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.view = "all"
+        self.query_text = ""
+        self.ready = False  # every contact classified (sorting needs it)
+        self._filter_timer: Timer | None = None
+        self._progress = ""
+        self._problem = ""
+        self._stale = False
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="contacts-status")
+        yield Input(placeholder="filter: stage:lead temp:hot score>60 owner:me overdue "
+                                "acme   (Enter keeps, Esc clears)", id="filter")
+        yield ContactTable(self.app.table_row, id="contacts-table")
+
+    @property
+    def table(self) -> ContactTable:
+        return self.query_one(ContactTable)
+
+    def on_mount(self) -> None:
+        self.query_one("#filter", Input).display = False
+        workspace = self.app.workspace
+        self.table.set_ids(workspace.ids())  # shown at once; sorted when classified
+        self.table.sort_key = "attention"
+        self.table.focus()
+        self._classify_everything()
+        self._show_status()
+
+    # -- loading and selecting -------------------------------------------------
+    @work(thread=True, exclusive=True, group="classify")
+    def _classify_everything(self) -> None:
+        worker = get_current_worker()
+
+        def progress(done: int, total: int) -> None:
+            if not worker.is_cancelled:
+                self.app.call_from_thread(self._set_progress,
+                                          f"classifying {done * 100 // max(total, 1)}%")
+        self.app.workspace.classify_all(progress)
+        self.app.call_from_thread(self._classified)
+
+    def _set_progress(self, text: str) -> None:
+        self._progress = text
+        self._show_status()
+
+    def _classified(self) -> None:
+        self.ready = True
+        self._progress = ""
+        table = self.table
+        # Still on the first row: the person has not moved yet, so show the top of the
+        # sorted list rather than following whichever contact happened to come first.
+        self.reselect(keep=None if table.cursor else -1)
+
+    def full_query(self) -> str:
+        return " ".join(part for part in (VIEWS[self.view], self.query_text) if part)
+
+    def reselect(self, keep: int | None = None) -> None:
+        """Run the view + filter + sort again, in a worker; the cursor stays on ``keep``."""
+        if not self.ready:
+            return
+        table = self.table
+        self._select(self.full_query(), table.sort_key, table.sort_descending,
+                     keep if keep is not None else table.current)  # -1: go to the top
+
+    @work(thread=True, exclusive=True, group="select")
+    def _select(self, query: str, sort: str, descending: bool, keep: int | None) -> None:
+        worker = get_current_worker()
+
+        def progress(done: int, total: int) -> None:  # after a rules change: all again
+            if not worker.is_cancelled and done < total:
+                self.app.call_from_thread(self._set_progress,
+                                          f"classifying {done * 100 // max(total, 1)}%")
+        try:
+            self.app.workspace.classify_all(progress)
+            ids = self.app.workspace.select(query, sort, descending)
+        except FunnelError as error:
+            self.app.call_from_thread(self._set_problem, str(error))
+            return
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self._selected, ids, keep)
+
+    def _selected(self, ids: list[int], keep: int | None) -> None:
+        self._problem = ""
+        self._progress = ""
+        self.table.empty_message = ("No contacts match" if self.full_query()
+                                    else "No contacts yet: a adds one")
+        self.table.set_ids(ids, keep)
+        self._show_status()
+
+    def _set_problem(self, text: str) -> None:
+        self._problem = text
+        self._show_status()
+
+    def _show_status(self) -> None:
+        table = self.table
+        total = len(self.app.workspace)
+        parts = [Content.styled(VIEW_LABELS[self.view], "bold"),
+                 Content(f"{len(table.ids):,} of {total:,}")]
+        order = table.sort_key + (" ↑" if table.sort_descending else "")
+        parts.append(Content(f"sort: {order}"))
+        if table.marked:
+            parts.append(Content.styled(f"{len(table.marked)} marked", "bold"))
+        if self.query_text:
+            parts.append(Content("filter: ") + Content(self.query_text))
+        if self._progress:
+            parts.append(Content.styled(self._progress, "italic"))
+        if self._problem:
+            parts.append(Content.styled(self._problem, "$error"))
+        self.query_one("#contacts-status", Static).update(Content(" · ").join(parts))
+
+    # -- filter ----------------------------------------------------------------
+    def action_filter(self) -> None:
+        field = self.query_one("#filter", Input)
+        field.display = True
+        field.value = self.query_text
+        # Focus now, not after the next refresh: keys typed right after "/" (a paste,
+        # a fast typist over SSH) must land in the filter, not on the table.
+        self.screen.set_focus(field)
+
+    @on(Input.Changed, "#filter")
+    def _filter_changed(self, event: Input.Changed) -> None:
+        text = event.value.strip()
+        try:
+            parse_query(text, self.app.workspace.user)
+        except FunnelError as error:
+            self._set_problem(str(error))
+            return
+        self._problem = ""
+        self.query_text = text
+        self._show_status()
+        if self._filter_timer is not None:
+            self._filter_timer.stop()
+        if len(self.app.workspace) > 20_000:  # let quick typing settle before a long pass
+            self._filter_timer = self.set_timer(FILTER_DELAY, lambda: self.reselect())
+        else:
+            self.reselect()
+
+    @on(Input.Submitted, "#filter")
+    def _filter_done(self, event: Input.Submitted) -> None:
+        field = self.query_one("#filter", Input)
+        field.display = bool(self.query_text)
+        self.table.focus()
+
+    def _close_filter(self) -> None:
+        field = self.query_one("#filter", Input)
+        field.value = ""
+        field.display = False
+        self.table.focus()
+
+    def action_clear(self) -> None:
+        if self.query_one("#filter", Input).has_focus or self.query_text:
+            self._close_filter()
+            self.query_text = ""
+            self._problem = ""
+            self.reselect()
+        elif self.table.marked:
+            self.table.marked.clear()
+            self.table.refresh()
+        self._show_status()
+
+    def on_key(self, event) -> None:
+        if event.key == "escape" and self.query_one("#filter", Input).has_focus:
+            event.stop()
+            self.action_clear()
+
+    # -- views and sorting -----------------------------------------------------
+    def action_views(self) -> None:
+        def picked(view: str | None) -> None:
+            if view:
+                self.set_view(view)
+        choices = [(name, f"{label:<20} {VIEWS[name] or '(everything)'}")
+                   for name, label in VIEW_LABELS.items()]
+        self.app.push_screen(ChoiceDialog("View", choices), picked)
+
+    def set_view(self, view: str, query: str | None = None) -> None:
+        self.view = view
+        if query is not None:
+            self.query_text = query
+            field = self.query_one("#filter", Input)
+            with field.prevent(Input.Changed):
+                field.value = query
+            field.display = bool(query)
+        self._show_status()
+        self.reselect()
+
+    def action_sort_next(self) -> None:
+        table = self.table
+        index = SORT_CYCLE.index(table.sort_key) if table.sort_key in SORT_CYCLE else -1
+        self.sort_by(SORT_CYCLE[(index + 1) % len(SORT_CYCLE)])
+
+    def action_sort_reverse(self) -> None:
+        self.table.sort_descending = not self.table.sort_descending
+        self._show_status()
+        self.reselect()
+
+    def sort_by(self, key: str) -> None:
+        assert key in SORTS, key
+        table = self.table
+        if table.sort_key == key:
+            table.sort_descending = not table.sort_descending
+        else:
+            table.sort_key, table.sort_descending = key, False
+        table.refresh()
+        self._show_status()
+        self.reselect()
+
+    @on(ContactTable.SortRequested)
+    def _header_clicked(self, event: ContactTable.SortRequested) -> None:
+        self.sort_by("attention" if event.key == "flags" else event.key)
+
+    @on(ContactTable.Highlighted)
+    def _highlighted(self, event: ContactTable.Highlighted) -> None:
+        self._show_status()
+
+    # -- opening, adding, triage -----------------------------------------------
+    @on(ContactTable.Opened)
+    def _opened(self, event: ContactTable.Opened) -> None:
+        self.app.open_contact(event.contact_id, list(self.table.ids))
+
+    def action_edit(self) -> None:
+        current = self.table.current
+        if current is not None:
+            self.app.open_contact(current, list(self.table.ids), edit=True)
+
+    def action_add(self) -> None:
+        def added(values: dict | None) -> None:
+            if values is None:
+                return
+            try:
+                contact_id = self.app.workspace.add(values)
+            except FunnelError as error:
+                self.app.notify(str(error), severity="error")
+                return
+            self.table.set_ids(self.table.ids + [contact_id], contact_id)
+            self.app.open_contact(contact_id, list(self.table.ids))
+        self.app.push_screen(AddContactDialog(), added)
+
+    def action_advance(self) -> None:
+        self.app.triage.advance(self.table.targets())
+
+    def action_back(self) -> None:
+        self.app.triage.back(self.table.targets())
+
+    def action_move(self) -> None:
+        self.app.triage.move_to(self.table.targets())
+
+    def action_disqualify(self) -> None:
+        self.app.triage.disqualify(self.table.targets())
+
+    def action_snooze(self) -> None:
+        self.app.triage.snooze(self.table.targets())
+
+    def action_assign(self) -> None:
+        self.app.triage.assign(self.table.targets())
+
+    def action_tag(self) -> None:
+        self.app.triage.tag(self.table.targets())
+
+    def action_import_file(self) -> None:
+        from funnel.tui.dialogs.transfer import ImportScreen
+        self.app.push_screen(ImportScreen())
+
+    def action_export_view(self) -> None:
+        from pathlib import Path
+
+        from funnel.tui.dialogs.transfer import ExportScreen
+        what = VIEW_LABELS[self.view] + (f", filter {self.query_text}" if self.query_text else "")
+        day = self.app.today().isoformat()
+        self.app.push_screen(ExportScreen(list(self.table.ids), what,
+                                          Path.cwd() / f"funnel-export-{day}.csv"))
+
+    def contacts_changed(self, ids: tuple[int, ...]) -> None:
+        """Something changed (here or in another session): redraw now, re-sort soon.
+
+        While another screen (the contact card) covers the list, re-sorting waits
+        until the list is seen again, so it never competes with the card's redraw.
+        """
+        self._stale = True
+        if self.app.screen is self.screen:
+            self.catch_up()
+
+    def catch_up(self) -> None:
+        if not self._stale:
+            return
+        self._stale = False
+        self.table.refresh()
+        self._show_status()
+        self.call_after_refresh(self.reselect)  # the redraw first, then the worker

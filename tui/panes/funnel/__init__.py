@@ -1,0 +1,1 @@
+"""The Funnel tab: stages with their figures, exits, and one contact's timeline."""

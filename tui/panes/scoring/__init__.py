@@ -1,0 +1,1 @@
+"""The Scoring tab: the rules with their points, in-place edits and the what-if preview."""

@@ -1,0 +1,1 @@
+"""Widgets shared by the panes, and the one place contact text becomes screen text."""

@@ -1,0 +1,329 @@
+"""A virtual table of contacts: only the rows on screen are read and drawn.
+
+Textual's DataTable builds every row up front (16 s for 100,000 contacts); this
+widget holds just the list of ids in view order and asks a row source for the
+few rows it paints, so first paint and cursor moves cost the same at any size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterable
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from funnel.tui.widgets.text import fit, literal
+
+# A row source gives (document, classification) for an id, or None if it is gone.
+RowSource = Callable[[int], tuple[dict, object] | None]
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str  # also the sort order it stands for
+    title: str
+    width: int
+    priority: int  # lower stays longer when the terminal is narrow
+    right: bool = False
+
+
+COLUMNS = (
+    Column("flags", "!", 2, 1),
+    Column("name", "Name", 20, 0),
+    Column("company", "Company", 16, 3),
+    Column("stage", "Stage", 11, 0),
+    Column("score", "Score", 5, 0, right=True),
+    Column("grade", "G", 1, 2),
+    Column("temperature", "Temp", 4, 1),
+    Column("type", "Type", 4, 4),
+    Column("source", "Source", 12, 5),
+    Column("owner", "Owner", 10, 4),
+    Column("follow_up", "Follow-up", 10, 3),
+)
+MARK_WIDTH = 2  # the "● " mark column
+FLEX_COLUMNS = ("name", "company")  # share out the spare width
+
+
+def cell_value(key: str, document: dict, result) -> str:
+    if key == "flags":  # ! overdue follow-up, ~ rotting in its stage
+        return ("!" if result.overdue else "") + ("~" if result.rotting else "")
+    if key == "name":
+        return literal(document.get("name") or document.get("email") or "(no name)")
+    if key == "stage":
+        return result.stage + ("*" if result.manual else "")
+    if key == "score":
+        return str(result.score)
+    if key == "grade":
+        return str(result.grade)
+    if key == "temperature":
+        return result.temperature
+    if key == "type":
+        return result.lead_type or "–"
+    if key == "follow_up":
+        return document.get("follow_up") or ""
+    return literal(document.get(key))
+
+
+def layout_columns(width: int) -> list[tuple[Column, int]]:
+    """The columns that fit in ``width`` cells, with their widths (one space between)."""
+    chosen = sorted(COLUMNS, key=lambda column: column.priority)
+    kept: list[Column] = []
+    used = MARK_WIDTH
+    for column in chosen:
+        need = column.width + (1 if kept else 0)
+        if used + need <= width:
+            kept.append(column)
+            used += need
+    kept.sort(key=COLUMNS.index)
+    spare = max(0, width - used)
+    flexible = [column for column in kept if column.key in FLEX_COLUMNS]
+    widths = {column.key: column.width for column in kept}
+    for index, column in enumerate(flexible):
+        share = spare // len(flexible) + (1 if index < spare % len(flexible) else 0)
+        widths[column.key] += min(share, 24)
+    return [(column, widths[column.key]) for column in kept]
+
+
+class ContactTable(ScrollView, can_focus=True):
+    """The contacts in the current view; the cursor row is the selected contact."""
+
+    BINDINGS = [
+        Binding("j,down", "cursor(1)", "Down", show=False, id="table.down"),
+        Binding("k,up", "cursor(-1)", "Up", show=False, id="table.up"),
+        Binding("g,home", "jump(0)", "First", show=False, id="table.first"),
+        Binding("G,end", "jump(-1)", "Last", show=False, id="table.last"),
+        Binding("pagedown,ctrl+f,ctrl+d", "page(1)", "Page down", show=False,
+                id="table.page_down"),
+        Binding("pageup,ctrl+b,ctrl+u", "page(-1)", "Page up", show=False, id="table.page_up"),
+        Binding("space", "toggle_mark", "Mark", id="table.mark"),
+        Binding("n", "next_marked(1)", "Next marked", show=False, id="table.next_marked"),
+        Binding("N", "next_marked(-1)", "Previous marked", show=False,
+                id="table.previous_marked"),
+        Binding("enter", "open", "Open", id="table.open"),
+    ]
+    COMPONENT_CLASSES = {
+        "contact-table--header", "contact-table--cursor", "contact-table--marked",
+        "contact-table--hot", "contact-table--warm", "contact-table--cold",
+        "contact-table--overdue", "contact-table--exit", "contact-table--empty",
+    }
+    DEFAULT_CSS = """
+    ContactTable { height: 1fr; overflow-x: hidden; }
+    """
+
+    cursor = reactive(0, always_update=True, repaint=False)
+
+    class Highlighted(Message):
+        def __init__(self, table: "ContactTable", contact_id: int | None) -> None:
+            super().__init__()
+            self.table = table
+            self.contact_id = contact_id
+
+    class Opened(Message):
+        def __init__(self, table: "ContactTable", contact_id: int) -> None:
+            super().__init__()
+            self.table = table
+            self.contact_id = contact_id
+
+    class SortRequested(Message):
+        def __init__(self, table: "ContactTable", key: str) -> None:
+            super().__init__()
+            self.table = table
+            self.key = key
+
+    def __init__(self, source: RowSource, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._source = source
+        self.ids: list[int] = []
+        self.marked: set[int] = set()
+        self.sort_key = "attention"
+        self.sort_descending = False
+        self.empty_message = "No contacts"
+
+    # -- data --------------------------------------------------------------
+    def set_ids(self, ids: list[int], keep: int | None = None) -> None:
+        """Show ``ids``; keep the cursor on contact ``keep`` if it is still there."""
+        self.ids = ids
+        self.virtual_size = Size(0, len(ids) + 1)
+        position = 0
+        if keep is not None and keep >= 0:
+            try:
+                position = ids.index(keep)
+            except ValueError:
+                position = min(self.cursor, max(0, len(ids) - 1))
+        self.cursor = position
+        self._follow_cursor()
+        self.refresh()
+        self._announce()
+
+    def refresh_rows(self, ids: Iterable[int] | None = None) -> None:
+        """Redraw (rows of ``ids`` changed; only the visible ones cost anything)."""
+        self.refresh()
+
+    @property
+    def current(self) -> int | None:
+        if 0 <= self.cursor < len(self.ids):
+            return self.ids[self.cursor]
+        return None
+
+    def targets(self) -> list[int]:
+        """What an action applies to: the marked contacts in view order, else the cursor's."""
+        if self.marked:
+            in_view = [contact_id for contact_id in self.ids if contact_id in self.marked]
+            return in_view or sorted(self.marked)
+        current = self.current
+        return [] if current is None else [current]
+
+    # -- actions -----------------------------------------------------------
+    def action_cursor(self, delta: int) -> None:
+        self._move_to(self.cursor + delta)
+
+    def action_jump(self, where: int) -> None:
+        self._move_to(where if where >= 0 else len(self.ids) - 1)
+
+    def action_page(self, direction: int) -> None:
+        self._move_to(self.cursor + direction * max(1, self._body_height() - 1))
+
+    def action_toggle_mark(self) -> None:
+        current = self.current
+        if current is None:
+            return
+        self.marked.symmetric_difference_update({current})
+        self._move_to(self.cursor + 1)
+        self.refresh()
+
+    def action_next_marked(self, direction: int) -> None:
+        positions = [index for index, contact_id in enumerate(self.ids)
+                     if contact_id in self.marked]
+        if not positions:
+            self.notify("No marked contacts (space marks one)", severity="warning")
+            return
+        if direction > 0:
+            after = [index for index in positions if index > self.cursor]
+            self._move_to(after[0] if after else positions[0])
+        else:
+            before = [index for index in positions if index < self.cursor]
+            self._move_to(before[-1] if before else positions[-1])
+
+    def action_open(self) -> None:
+        current = self.current
+        if current is not None:
+            self.post_message(self.Opened(self, current))
+
+    def _move_to(self, position: int) -> None:
+        if not self.ids:
+            return
+        position = max(0, min(position, len(self.ids) - 1))
+        if position != self.cursor:
+            old = self.cursor
+            self.cursor = position
+            self._refresh_row(old)
+            self._refresh_row(position)
+            if not self._follow_cursor():
+                pass
+            self._announce()
+
+    def _announce(self) -> None:
+        self.post_message(self.Highlighted(self, self.current))
+
+    # -- geometry ------------------------------------------------------------
+    def _body_height(self) -> int:
+        return max(1, self.size.height - 1)
+
+    def _follow_cursor(self) -> bool:
+        """Scroll so the cursor row is visible; True if it scrolled."""
+        top = int(self.scroll_y)
+        height = self._body_height()
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+            return True
+        if self.cursor >= top + height:
+            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
+            return True
+        return False
+
+    def _refresh_row(self, position: int) -> None:
+        y = position - int(self.scroll_y) + 1
+        if 1 <= y < self.size.height:
+            self.refresh_line(y)
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.virtual_size = Size(0, len(self.ids) + 1)
+        self._follow_cursor()
+
+    def on_click(self, event: events.Click) -> None:
+        if event.y == 0:
+            x = event.x - MARK_WIDTH
+            for column, width in layout_columns(self.scrollable_content_region.width):
+                if x < width + 1:
+                    self.post_message(self.SortRequested(self, column.key))
+                    return
+                x -= width + 1
+            return
+        position = int(self.scroll_y) + event.y - 1
+        if 0 <= position < len(self.ids):
+            if position == self.cursor and event.chain >= 2:
+                self.action_open()
+            self._move_to(position)
+
+    # -- drawing -------------------------------------------------------------
+    def render_line(self, y: int) -> Strip:
+        width = self.scrollable_content_region.width
+        columns = layout_columns(width)
+        if y == 0:
+            return self._header(columns, width)
+        position = int(self.scroll_y) + y - 1
+        if position >= len(self.ids):
+            if position == 0:
+                style = self.get_component_rich_style("contact-table--empty")
+                return Strip([Segment(fit("  " + self.empty_message, width), style)], width)
+            return Strip.blank(width, self.rich_style)
+        contact_id = self.ids[position]
+        found = self._source(contact_id)
+        base = self.rich_style
+        if found is None:
+            return Strip([Segment(fit(f"  contact {contact_id} was removed", width), base)],
+                         width)
+        document, result = found
+        if position == self.cursor:
+            base = base + self.get_component_rich_style("contact-table--cursor")
+        elif result.stage in ("disqualified", "lost"):
+            base = base + self.get_component_rich_style("contact-table--exit")
+        marked = contact_id in self.marked
+        mark_style = base + self.get_component_rich_style("contact-table--marked", partial=True) \
+            if marked else base
+        segments = [Segment("● " if marked else "  ", mark_style)]
+        for index, (column, cell_width) in enumerate(columns):
+            if index:
+                segments.append(Segment(" ", base))
+            text = fit(cell_value(column.key, document, result), cell_width, right=column.right)
+            segments.append(Segment(text, self._cell_style(column.key, result, base)))
+        used = sum(cell_width for _, cell_width in columns) + len(columns) - 1 + MARK_WIDTH
+        if used < width:
+            segments.append(Segment(" " * (width - used), base))
+        return Strip(segments, width)
+
+    def _cell_style(self, key: str, result, base: Style) -> Style:
+        if key == "temperature":
+            return base + self.get_component_rich_style(f"contact-table--{result.temperature}",
+                                                        partial=True)
+        if key in ("follow_up", "flags") and (result.overdue or result.rotting):
+            return base + self.get_component_rich_style("contact-table--overdue", partial=True)
+        return base
+
+    def _header(self, columns: list[tuple[Column, int]], width: int) -> Strip:
+        style = self.get_component_rich_style("contact-table--header")
+        arrow = "↓" if not self.sort_descending else "↑"
+        parts = [" " * MARK_WIDTH]
+        for index, (column, cell_width) in enumerate(columns):
+            title = column.title + (arrow if column.key == self.sort_key else "")
+            parts.append((" " if index else "") + fit(title, cell_width, right=column.right))
+        text = "".join(parts)
+        return Strip([Segment(fit(text, width), style)], width)
