@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from funnel.engine.workspace.batch import BatchUpdate, NewContact, StaleBatch
+from funnel.engine.transfer.batch import BatchUpdate, NewContact, StaleBatch
 from funnel.engine.transfer.cells import to_field
 from funnel.engine.transfer.csvread import ImportFileError, read_table
 from funnel.engine.errors import FieldError, FunnelError

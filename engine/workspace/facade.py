@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
-from funnel.engine.workspace.batch import BatchResult, BatchUpdate, NewContact, StaleBatch
+from funnel.engine.transfer.batch import BatchResult, BatchUpdate, NewContact, StaleBatch
 from funnel.engine.workspace import forked
 from funnel.engine.rules.classify import Classification, classify
 from funnel.engine.rules.loading import load_rules

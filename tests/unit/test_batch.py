@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from funnel.engine.workspace.batch import BatchUpdate, NewContact, StaleBatch
+from funnel.engine.transfer.batch import BatchUpdate, NewContact, StaleBatch
 from funnel.engine.errors import FieldError
 from funnel.engine.workspace.facade import Workspace
 
