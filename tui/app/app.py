@@ -17,6 +17,7 @@ from funnel.tui.widgets.contact_table import ContactTable
 from funnel.tui.panes.contacts.pane import ContactsPane
 from funnel.tui.panes.funnel.pane import FunnelPane
 from funnel.tui.app.help_screen import HelpScreen
+from funnel.tui.app.messages import ContactsChanged
 from funnel.tui.panes.scoring.pane import ScoringPane
 from funnel.tui.panes.contacts.triage import Triage
 
@@ -113,6 +114,11 @@ class FunnelApp(App[None]):
             self.notify(str(error), severity="error")
 
     def _workspace_changed(self, event: ChangeEvent) -> None:
+        # Called on whichever thread committed: only post, so the panes hear it on
+        # the UI thread (post_message is thread-safe).
+        self.post_message(ContactsChanged(event.kind, event.ids, event.by))
+
+    def on_contacts_changed(self, event: ContactsChanged) -> None:
         for pane in self.query("ContactsPane, FunnelPane, ScoringPane"):
             pane.contacts_changed(event.ids)
         for screen in self.screen_stack:
