@@ -12,7 +12,7 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, NoReturn, Sequence
 
 from funnel.engine.errors import FunnelError
 from funnel.engine.model import parse_value, utc_now
@@ -31,13 +31,13 @@ def default_db() -> Path:
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # one line, exit 2, like every user error
+    def error(self, message: str) -> NoReturn:  # one line, exit 2, like every user error
         command = self.prog.partition(" ")[2]  # "move" of "funnel move"
         raise FunnelError(f"{command + ': ' if command else ''}{message} (see --help)")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--db", type=Path, help="database file (default: $FUNNEL_DB or "
                         "$XDG_DATA_HOME/funnel/funnel.json)")
     common.add_argument("--rules", help="rules: a preset (default, fit-first) or a YAML file")

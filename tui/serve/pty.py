@@ -84,7 +84,7 @@ class PtyProcess:
 
     def _watch_exit(self) -> None:
         try:
-            self._pidfd = os.pidfd_open(self._process.pid)
+            self._pidfd = os.pidfd_open(self._started().pid)
         except (AttributeError, OSError):  # no pidfd (old kernel): look every 100 ms
             self._poll_handle = self._loop.call_later(0.1, self._poll_exit)
             return
@@ -93,14 +93,18 @@ class PtyProcess:
     def _poll_exit(self) -> None:
         self._poll_handle = None
         try:
-            result = os.waitid(os.P_PID, self._process.pid,
-                               os.WEXITED | os.WNOHANG | os.WNOWAIT)
+            running = os.waitid(os.P_PID, self._started().pid,
+                                os.WEXITED | os.WNOHANG | os.WNOWAIT) is None
         except ChildProcessError:
-            result = True
-        if result is None:
+            running = False  # already reaped
+        if running:
             self._poll_handle = self._loop.call_later(0.1, self._poll_exit)
         else:
             self._child_exited()
+
+    def _started(self) -> subprocess.Popen:
+        assert self._process is not None, "start() comes first"
+        return self._process
 
     # -- output: pty master -> callback ---------------------------------------------
     def _resume_reading(self) -> None:
@@ -216,10 +220,10 @@ class PtyProcess:
         # The child is a zombie until reaped, so its group id cannot have been reused:
         # kill whatever it left behind in its group, then reap it.
         try:
-            os.killpg(self._process.pid, signal.SIGKILL)
+            os.killpg(self._started().pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
-        self.returncode = self._process.wait()
+        self.returncode = self._started().wait()
         self._drain_output()
         self._close_master()
         self._exited.set()
