@@ -11,7 +11,9 @@ Sub-packages, from the bottom up:
 - ``reports``: figures computed over a workspace (the stage lifecycle);
 - ``demo``: realistic synthetic contacts.
 
-``errors`` and ``model`` (fields, values, dates) are shared by all of them.
+Shared by all of them, importing nothing else of Funnel's: ``errors``, ``model``
+(fields, values, dates), ``text`` (which characters are unsafe on a terminal),
+``files`` (the one atomic file write) and ``yaml_lines`` (YAML with line numbers).
 Nothing here imports Textual, Rich or asyncssh (a test and the import contract check it).
 """
 

@@ -62,7 +62,8 @@ class Classification:
             "next_action": self.next_action,
             "rotting": self.rotting,
             "overdue": self.overdue,
-            "explanation": [item.to_dict() for item in self.explanation],
+            "explanation": None if self.explanation is None
+            else [item.to_dict() for item in self.explanation],
         }
 
 

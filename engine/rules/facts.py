@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
-from funnel.engine.rules.conditions import Name, Vocabulary
+from funnel.engine.rules.condition_names import Name, Vocabulary
 from funnel.engine.model import ACTIVITY_KINDS, FIELDS, parse_datetime
 
 SECONDS_PER_DAY = 86_400.0
@@ -191,7 +191,7 @@ def gather(contact: dict, now: datetime, half_life_days: float,
         "age_days": age_days,
         "last_activity_days": newest_age,
         "days_in_stage": days_in_stage,
-        "overdue": bool(follow_up) and follow_up < now.date().isoformat(),
+        "overdue": bool(follow_up and follow_up < now.date().isoformat()),
         "activities": total,
     }
 

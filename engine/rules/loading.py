@@ -1,7 +1,7 @@
 """Load rules from YAML into typed ``Rules``; every error names file, line and rule.
 
-YAML is read with PyYAML's safe loader only. Mappings come back as ``_Located``
-dicts that remember the line of each key, so a bad value can be pointed at.
+YAML is read by ``funnel.engine.yaml_lines`` (safe loading only). Mappings come back
+as ``Located`` dicts that remember the line of each key, so a bad value can be pointed at.
 """
 
 from __future__ import annotations
@@ -13,65 +13,17 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from funnel.engine.rules.conditions import Condition, Vocabulary, compile_condition
+from funnel.engine.rules.condition_names import Vocabulary
+from funnel.engine.rules.conditions import Condition, compile_condition
 from funnel.engine.errors import ConditionError, ConfigError
 from funnel.engine.rules.facts import PHASE_OUTCOME, PHASE_SCORING, PHASE_STAGE, vocabulary
 from funnel.engine.model import ACTIVITY_KINDS
 from funnel.engine.rules.ruleset import TEMPERATURES, ChoiceRule, Rules, ScoreRule, Stage
+from funnel.engine.yaml_lines import Located, load_yaml
 
 FORMAT_VERSION = 1
 PRESETS = ("default", "fit-first")
 _ID_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_-")
-
-
-class _Located(dict):
-    """A mapping from YAML that knows its own line and the line of each key's value."""
-
-    line: int = 0
-    lines: dict[str, int]
-
-
-class _LineLoader(yaml.SafeLoader):
-    pass
-
-
-# libyaml's parser when PyYAML has it: 10x faster (the Scoring tab re-reads the rules on
-# every applied number), the same safe constructors and line marks. Its messages for
-# broken YAML differ, so a file it refuses is read again by the one above to say why.
-class _FastLineLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    pass
-
-
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _Located:
-    loader.flatten_mapping(node)
-    mapping = _Located()
-    mapping.line = node.start_mark.line + 1
-    mapping.lines = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        line = key_node.start_mark.line + 1
-        if isinstance(key, bool) or not isinstance(key, (str, int)):
-            raise _KeyProblem(line, f"unusable key {key!r}; keys are names or whole numbers")
-        if key in mapping:
-            raise _KeyProblem(line, f"{key!r} appears twice")
-        mapping[key] = loader.construct_object(value_node, deep=True)
-        # The key's line: for a nested block or a folded condition that is where it starts.
-        mapping.lines[key] = line
-    return mapping
-
-
-class _KeyProblem(Exception):
-    def __init__(self, line: int, message: str) -> None:
-        super().__init__(message)
-        self.line = line
-        self.message = message
-
-
-_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-_FastLineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
-                                _construct_mapping)
 
 
 def presets_dir() -> Path:
@@ -108,23 +60,7 @@ def load_rules(spec: str | os.PathLike | None = None) -> Rules:
 
 def parse_rules(data: bytes | str, source: str = "<rules>") -> Rules:
     raw = data.encode() if isinstance(data, str) else data
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise ConfigError(source, None, f"not UTF-8 text (byte {error.start})") from None
-    try:
-        try:
-            document = yaml.load(text, Loader=_FastLineLoader)  # noqa: S506 - safe loaders
-        except yaml.YAMLError:
-            document = yaml.load(text, Loader=_LineLoader)  # noqa: S506
-    except _KeyProblem as error:
-        raise ConfigError(source, error.line, error.message) from None
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark else None
-        raise ConfigError(source, line, f"not valid YAML: {error.problem}") from None
-    except yaml.YAMLError as error:
-        raise ConfigError(source, None, f"not valid YAML: {error}") from None
+    document = load_yaml(raw, source)
     return _Builder(source, hashlib.sha256(raw).hexdigest()).build(document)
 
 
@@ -137,8 +73,8 @@ class _Builder:
     def error(self, line: int | None, message: str) -> ConfigError:
         return ConfigError(self.source, line, message)
 
-    def mapping(self, value: Any, line: int, what: str) -> _Located:
-        if not isinstance(value, _Located):
+    def mapping(self, value: Any, line: int, what: str) -> Located:
+        if not isinstance(value, Located):
             raise self.error(line, f"{what} must be a mapping of keys to values")
         return value
 
@@ -147,18 +83,18 @@ class _Builder:
             raise self.error(line, f"{what} must be a list (lines starting with '- ')")
         return value
 
-    def only_keys(self, node: _Located, allowed: set[str], what: str) -> None:
+    def only_keys(self, node: Located, allowed: set[str], what: str) -> None:
         for key in node:
             if key not in allowed:
                 raise self.error(node.lines[key], f"{what}: unknown key {key!r}; allowed: "
                                  + ", ".join(sorted(allowed)))
 
-    def require(self, node: _Located, key: str, what: str) -> Any:
+    def require(self, node: Located, key: str, what: str) -> Any:
         if key not in node or node[key] is None:
             raise self.error(node.line, f"{what}: missing {key!r}")
         return node[key]
 
-    def text(self, node: _Located, key: str, what: str, default: str | None = None) -> str:
+    def text(self, node: Located, key: str, what: str, default: str | None = None) -> str:
         value = node.get(key, default)
         if value is None:
             raise self.error(node.line, f"{what}: missing {key!r}")
@@ -166,7 +102,7 @@ class _Builder:
             raise self.error(node.lines.get(key, node.line), f"{what}: {key} must be text")
         return value
 
-    def number(self, node: _Located, key: str, what: str, *, required: bool = True,
+    def number(self, node: Located, key: str | int, what: str, *, required: bool = True,
                minimum: float | None = None) -> float | None:
         if node.get(key) is None:
             if required:
@@ -180,14 +116,14 @@ class _Builder:
             raise self.error(node.lines[key], f"{what}: {key} must be at least {minimum:g}")
         return value
 
-    def identifier(self, node: _Located, key: str, what: str) -> str:
+    def identifier(self, node: Located, key: str, what: str) -> str:
         value = self.require(node, key, what)
         if not isinstance(value, str) or not value or not set(value) <= _ID_CHARS:
             raise self.error(node.lines.get(key, node.line),
                              f"{what}: {key} {value!r} must be lowercase letters, digits, _ or -")
         return value
 
-    def condition(self, node: _Located, key: str, what: str, words: Vocabulary) -> Condition:
+    def condition(self, node: Located, key: str, what: str, words: Vocabulary) -> Condition:
         text = self.require(node, key, what)
         try:
             return compile_condition(text, words)
@@ -243,7 +179,7 @@ class _Builder:
             lead_types=lead_types,
         )
 
-    def stages(self, root: _Located, key: str, *, is_exit: bool,
+    def stages(self, root: Located, key: str, *, is_exit: bool,
                first_order: int = 0) -> tuple[Stage, ...]:
         if key not in root and is_exit:
             return ()
@@ -274,7 +210,7 @@ class _Builder:
             ))
         return tuple(result)
 
-    def score_rules(self, scoring: _Located, family: str) -> tuple[ScoreRule, ...]:
+    def score_rules(self, scoring: Located, family: str) -> tuple[ScoreRule, ...]:
         if family not in scoring:
             return ()
         items = self.sequence(scoring[family], scoring.lines[family], f"scoring.{family}")
@@ -314,7 +250,7 @@ class _Builder:
             ))
         return tuple(rules)
 
-    def grades(self, root: _Located) -> tuple[tuple[int, float], ...]:
+    def grades(self, root: Located) -> tuple[tuple[int, float], ...]:
         node = self.mapping(self.require(root, "grades", "rules file"),
                             root.lines.get("grades", 1), "grades")
         for key in node:
@@ -333,7 +269,7 @@ class _Builder:
                                  f"than grade {low} ({high_bar:g} <= {low_bar:g})")
         return tuple(thresholds)
 
-    def choices(self, root: _Located, key: str, value_key: str,
+    def choices(self, root: Located, key: str, value_key: str,
                 stage_ids: tuple[str, ...]) -> tuple[str | None, tuple[ChoiceRule, ...]]:
         node = self.mapping(self.require(root, key, "rules file"), root.lines.get(key, 1), key)
         self.only_keys(node, {"default", "rules"}, key)

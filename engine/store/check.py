@@ -12,13 +12,18 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from funnel.engine.errors import FieldError
-from funnel.engine.store.journal import (LOCK_TIMEOUT, StorePaths, _FileLock, _journal_header, _snapshot_chunks,
-                      _write_atomically, check_json_native, remove_stale_temps)
-from funnel.engine.store.migrate import SCHEMA, read_snapshot, schema_of
+from funnel.engine.store.layout import StorePaths, remove_stale_temps
+from funnel.engine.store.lock import FileLock
+from funnel.engine.store.migrate import read_snapshot, schema_of
+from funnel.engine.store.records import write_journal
+from funnel.engine.store.snapshot import SCHEMA, write_snapshot
+from funnel.engine.store.values import check_json_native
 
-_REQUIRED_DEFAULTS = {"history": [], "rev": 0}
+_REQUIRED_DEFAULTS: dict[str, Any] = {"history": [], "rev": 0}
+Tables = dict[str, Any]  # table name -> {id: document}, read leniently
 
 
 @dataclass
@@ -51,7 +56,7 @@ def check_database(path: str | Path, *, repair: bool = True) -> CheckReport:
     if not paths.snapshot.is_file():
         report.fatal = "no such database file"
         return report
-    lock = _FileLock(paths.lock, LOCK_TIMEOUT)
+    lock = FileLock(paths.lock)
     lock.acquire()
     try:
         for stale in remove_stale_temps(paths):  # housekeeping, not damage
@@ -67,8 +72,8 @@ def check_database(path: str | Path, *, repair: bool = True) -> CheckReport:
             # A new sequence number: open sessions must re-read the repaired snapshot
             # rather than take it for the one they already have.
             seq += 1
-            _write_atomically(paths.snapshot, _snapshot_chunks(tables, seq))
-            _write_atomically(paths.journal, iter([_journal_header(seq)]))
+            write_snapshot(paths.snapshot, tables, seq)
+            write_journal(paths.journal, seq)
             report.repairs.append(f"wrote a clean snapshot at record {seq} and an empty "
                                   "journal")
     except OSError as error:
@@ -78,7 +83,7 @@ def check_database(path: str | Path, *, repair: bool = True) -> CheckReport:
     return report
 
 
-def _read_snapshot(paths: StorePaths, report: CheckReport):
+def _read_snapshot(paths: StorePaths, report: CheckReport) -> tuple[Tables | None, int]:
     raw = paths.snapshot.read_bytes()
     try:
         text = raw.decode("utf-8")
@@ -115,7 +120,7 @@ def _read_snapshot(paths: StorePaths, report: CheckReport):
     return tables, int(document["funnel"]["seq"])
 
 
-def _replay_journal(paths: StorePaths, tables: dict, seq: int, report: CheckReport) -> int:
+def _replay_journal(paths: StorePaths, tables: Tables, seq: int, report: CheckReport) -> int:
     try:
         data = paths.journal.read_bytes()
     except FileNotFoundError:
@@ -159,7 +164,7 @@ def _replay_journal(paths: StorePaths, tables: dict, seq: int, report: CheckRepo
     return seq
 
 
-def _check_documents(tables: dict, report: CheckReport) -> None:
+def _check_documents(tables: Tables, report: CheckReport) -> None:
     contacts = tables.get("contacts", {})
     for key in list(contacts):
         document = contacts[key]

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import os
 from contextlib import contextmanager
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 
 from tinydb import TinyDB
 from tinydb.table import Document, Table
 
-from funnel.engine.store.documents import Documents
 from funnel.engine.errors import StorageError
-from funnel.engine.store.journal import JournalStorage, LoadReport, encode_document
+from funnel.engine.store.documents import Documents
+from funnel.engine.store.journal import JournalStorage
+from funnel.engine.store.records import Encoded, LoadReport
+from funnel.engine.store.values import encode_document
 
 _CONTACTS = "contacts"
-Encoded = tuple[dict, str]  # a document and its checked JSON (ContactStore.encode)
+Fields = Mapping | Callable[[MutableMapping], None]  # what TinyDB's update takes
 REQUIRED_KEYS = frozenset({"created_at", "history", "rev"})
 
 
@@ -29,12 +31,12 @@ class FunnelTable(Table):
 
     _storage: JournalStorage
 
+    writer: str | None = None  # who the journal records as making the change
+
     def _commit(self, puts: dict[str, dict], gone: Iterable[str] = ()) -> None:
         with self._storage.transaction():
             self._storage.commit(self.name, puts, list(gone), by=self.writer)
         self.clear_cache()
-
-    writer: str | None = None  # who the journal records as making the change
 
     def _get_next_id(self) -> int:
         # Other processes insert too: always derive from the caught-up table, under the lock.
@@ -61,12 +63,12 @@ class FunnelTable(Table):
         return [int(key) for key in puts]
 
     @staticmethod
-    def _select(table: Mapping[str, dict], cond, doc_ids: Iterable[int] | None) -> list[str]:
+    def _select(table: Mapping[str, Mapping], cond, doc_ids: Iterable[int] | None) -> list[str]:
         if doc_ids is not None:
             return [str(doc_id) for doc_id in doc_ids if str(doc_id) in table]
         return [key for key, doc in table.items() if cond(doc)]
 
-    def update(self, fields: Mapping | Callable[[Mapping], None], cond=None,
+    def update(self, fields: Fields, cond=None,
                doc_ids: Iterable[int] | None = None) -> list[int]:
         with self._storage.transaction():
             table = self._read_table()
@@ -99,7 +101,7 @@ class FunnelTable(Table):
             if keys:
                 self._commit({}, keys)
 
-    def update_multiple(self, updates: Iterable[tuple[Mapping, Any]]) -> list[int]:
+    def update_multiple(self, updates: Iterable[tuple[Fields, Any]]) -> list[int]:
         with self._storage.transaction():
             table = self._read_table()
             puts: dict[str, dict] = {}
@@ -107,7 +109,10 @@ class FunnelTable(Table):
                 for key, document in table.items():
                     if cond(document):
                         merged = puts.get(key) or dict(document)
-                        merged.update(fields)
+                        if callable(fields):
+                            fields(merged)
+                        else:
+                            merged.update(fields)
                         puts[key] = merged
             if puts:
                 self._commit(puts)
@@ -116,7 +121,7 @@ class FunnelTable(Table):
     def search(self, cond):
         # TinyDB caches query results per table; other processes' commits (seen through
         # refresh) must invalidate them too.
-        seq = self._storage._seq
+        seq = self._storage.seq
         if getattr(self, "_cached_at_seq", None) != seq:
             self.clear_cache()
             self._cached_at_seq = seq
@@ -127,8 +132,24 @@ class FunnelTable(Table):
 
 
 class FunnelDB(TinyDB):
+    """TinyDB on the journal storage, with ``FunnelTable`` tables."""
+
     table_class = FunnelTable
-    default_storage_class = JournalStorage
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("storage", JournalStorage)
+        super().__init__(*args, **kwargs)
+
+    @property
+    def journal(self) -> JournalStorage:
+        storage = self.storage
+        assert isinstance(storage, JournalStorage)
+        return storage
+
+    def table(self, name: str, **kwargs: Any) -> FunnelTable:
+        table = super().table(name, **kwargs)
+        assert isinstance(table, FunnelTable)
+        return table
 
 
 class ContactStore:
@@ -136,7 +157,7 @@ class ContactStore:
                  **storage_options: Any) -> None:
         self.path = path
         self._db = FunnelDB(path, create=create, **storage_options)
-        self._storage: JournalStorage = self._db.storage  # type: ignore[assignment]
+        self._storage = self._db.journal
         self._contacts = self._db.table(_CONTACTS, cache_size=0)
 
     @property
@@ -201,7 +222,7 @@ class ContactStore:
         """The journal sequence number this view has caught up with. Any commit, by this
         process or another (once seen), changes it: a plan made at one version is still
         valid when the version is the same."""
-        return self._storage._seq
+        return self._storage.seq
 
     @staticmethod
     def encode(document: dict, where: str = "contact") -> Encoded:

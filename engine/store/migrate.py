@@ -18,15 +18,14 @@ import shutil
 from pathlib import Path
 from typing import Any, Callable
 
-from funnel.engine.store.documents import Documents, read_lines
 from funnel.engine.errors import StorageError
 from funnel.engine.model import compact_document
+from funnel.engine.store.documents import Documents
+from funnel.engine.store.layout import FILE_MODE
+from funnel.engine.store.snapshot import FORMAT, SCHEMA, read_lines, write_snapshot
 
-FORMAT = "funnel-store"
-SCHEMA = 2
 
-
-def read_snapshot(path: Path) -> tuple[dict[str, dict[str, dict]], int]:
+def read_snapshot(path: Path) -> tuple[dict[str, Documents], int]:
     """Return (tables, seq) of a snapshot at the current schema, migrating if needed."""
     try:
         data = path.read_bytes()
@@ -70,6 +69,7 @@ def read_snapshot(path: Path) -> tuple[dict[str, dict[str, dict]], int]:
 
 
 def schema_of(document: Any) -> int | None:
+    """The schema of a parsed snapshot, or None when it is not a Funnel database."""
     if not isinstance(document, dict):
         return None
     header = document.get("funnel")
@@ -102,8 +102,6 @@ MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: _from_1}
 
 
 def _migrate(path: Path, document: dict, schema: int) -> dict:
-    from funnel.engine.store.journal import _snapshot_chunks, _write_atomically  # the one snapshot writer
-
     original = schema
     try:
         while schema < SCHEMA:
@@ -115,8 +113,8 @@ def _migrate(path: Path, document: dict, schema: int) -> dict:
     backup = path.with_name(f"{path.name}.schema-{original}.bak")
     try:
         shutil.copy2(path, backup)
-        os.chmod(backup, 0o640)
-        _write_atomically(path, _snapshot_chunks(document["tables"], document["funnel"]["seq"]))
+        os.chmod(backup, FILE_MODE)
+        write_snapshot(path, document["tables"], document["funnel"]["seq"])
     except OSError as error:
         raise StorageError(f"{path}: cannot migrate (schema {original} to {SCHEMA}): "
                            f"{error.strerror}; nothing was changed") from None

@@ -20,7 +20,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import funnel.engine as engine
-from funnel.engine.rules.conditions import Condition, compile_condition, tokenize
+from funnel.engine.rules.condition_tokens import tokenize
+from funnel.engine.rules.conditions import Condition, compile_condition
 from funnel.engine.errors import ConditionError
 from funnel.engine.rules.facts import PHASE_OUTCOME, PHASE_SCORING, PHASE_STAGE, gather, vocabulary
 from funnel.engine.model import ACTIVITY_KINDS, format_datetime, new_contact

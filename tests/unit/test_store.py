@@ -30,10 +30,12 @@ from tinydb import Query
 from tinydb.operations import increment
 from tinydb.table import Document
 
-import funnel.engine.store.journal as journal_module
+import funnel.engine.store.compaction as compaction_module
 from funnel.engine.store.check import check_database
 from funnel.engine.errors import Conflict, FieldError, StorageError
-from funnel.engine.store.journal import JournalStorage, StorePaths, check_json_native
+from funnel.engine.store.journal import JournalStorage
+from funnel.engine.store.layout import StorePaths
+from funnel.engine.store.values import check_json_native
 from funnel.engine.store.contacts import ContactStore, FunnelDB, FunnelTable
 from funnel.engine.workspace.facade import ChangeEvent, Workspace
 
@@ -1348,7 +1350,7 @@ def test_commits_between_capture_and_swap_move_to_the_new_journal(db, monkeypatc
     """B commits while A writes the new snapshot (after A's capture, before its swap)."""
     store_with(db, 3)
     a, b = ContactStore(db), ContactStore(db)
-    real_chunks = journal_module._snapshot_chunks
+    real_chunks = compaction_module.snapshot_chunks
     during: list[int] = []
 
     def chunks_with_a_commit_in_between(tables, seq):
@@ -1357,7 +1359,7 @@ def test_commits_between_capture_and_swap_move_to_the_new_journal(db, monkeypatc
             during.extend(b.insert_many([contact(5)]))
         yield from real_chunks(tables, seq)
 
-    monkeypatch.setattr(journal_module, "_snapshot_chunks", chunks_with_a_commit_in_between)
+    monkeypatch.setattr(compaction_module, "snapshot_chunks", chunks_with_a_commit_in_between)
     a.compact()
     monkeypatch.undo()
     assert during == [4]
@@ -1382,7 +1384,7 @@ def test_commits_between_capture_and_swap_move_to_the_new_journal(db, monkeypatc
 def test_a_compaction_raced_by_another_compaction_keeps_everything(db, monkeypatch):
     store_with(db, 2)
     a, b = ContactStore(db), ContactStore(db)
-    real_chunks = journal_module._snapshot_chunks
+    real_chunks = compaction_module.snapshot_chunks
     raced: list[bool] = []
 
     def b_compacts_first(tables, seq):
@@ -1392,7 +1394,7 @@ def test_a_compaction_raced_by_another_compaction_keeps_everything(db, monkeypat
             b.compact()  # B's own compaction runs the real writer (raced is set)
         yield from real_chunks(tables, seq)
 
-    monkeypatch.setattr(journal_module, "_snapshot_chunks", b_compacts_first)
+    monkeypatch.setattr(compaction_module, "snapshot_chunks", b_compacts_first)
     a.compact()  # A's snapshot is stale now: it must give up rather than swap it in
     monkeypatch.undo()
     assert contacts_of(db)[1]["owner"] == "bartek"
@@ -1406,9 +1408,9 @@ def test_the_journal_compacts_by_itself_past_its_size_limit(db):
     for number in range(60):
         table.insert({"n": number, "pad": "x" * 50})
     deadline = time.monotonic() + 10
-    while table.storage._compacting and time.monotonic() < deadline:
+    while table.storage.compacting and time.monotonic() < deadline:
         time.sleep(0.02)  # a compaction thread may still be finishing
-    assert not table.storage._compacting
+    assert not table.storage.compacting
     assert json.loads(db.read_bytes().split(b"\n")[0][len(b'{"funnel":'):-1])["seq"] > 0
     storage.refresh()
     assert len(storage.read()["t"]) == 60
