@@ -16,8 +16,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from funnel.engine.errors import FieldError
-from funnel.engine.model import FIELDS, TRISTATE, format_datetime, parse_datetime, validate_activity, \
-    validate_value
+from funnel.engine.model import (FIELDS, TRISTATE, format_datetime, parse_datetime,
+                                 validate_activity, validate_value)
 
 _TRUE = {"yes", "y", "true", "t", "1", "x", "ja", "oui", "si", "sí", "tak", "да"}
 _FALSE = {"no", "n", "false", "f", "0", "nein", "non", "nie", "нет"}

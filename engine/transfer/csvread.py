@@ -23,7 +23,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 from funnel.engine.errors import FunnelError
 
@@ -53,7 +53,7 @@ class ImportFileError(FunnelError):
 class Record:
     row: int  # as a spreadsheet numbers it: the header is row 1
     line: int  # the line of the file where the record starts
-    cells: tuple[str, ...]
+    cells: tuple[Any, ...]  # text from a CSV file; any JSON value from a JSON one
 
 
 @dataclass(frozen=True)
@@ -131,7 +131,8 @@ def sniff_delimiter(text: str, prefer: str | None = None) -> str:
     sample = text[:SAMPLE_CHARS]
     if len(text) > SAMPLE_CHARS and "\n" in sample:
         sample = sample[:sample.rfind("\n") + 1]  # whole lines only
-    best, best_score = ",", (-1.0, 0, 0)
+    best = ","
+    best_score: tuple[float, ...] = (-1.0, 0, 0)  # (consistency, preferred, width, -rank)
     for rank, delimiter in enumerate(DELIMITERS):
         rows = _sample_rows(sample, delimiter)
         if not rows or len(rows[0]) < 2:

@@ -21,17 +21,17 @@ the ids a front end shows), in id order. Both formats read back with
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Callable, Iterable, TextIO
 
 from funnel.engine.rules.classify import Classification
 from funnel.engine.transfer.csvread import neutralise
 from funnel.engine.errors import FunnelError
+from funnel.engine.files import AtomicFile
 from funnel.engine.transfer.mapping import CUSTOM_PREFIX, DERIVED_COLUMNS
+from funnel.engine.transfer.workspace_protocols import ExportSource
 from funnel.engine.model import FIELDS
 
 FORMATS = ("csv", "json")
@@ -40,7 +40,7 @@ Progress = Callable[[str, int, int], None]
 Selected = tuple[int, dict, Classification]
 
 
-def select(workspace: Any, query: str | None = None, stage: str | None = None,
+def select(workspace: ExportSource, query: str | None = None, stage: str | None = None,
            ids: Iterable[int] | None = None) -> list[Selected]:
     """The contacts to export: ``ids`` (in that order) or those matching the query (by
     id), optionally only in one stage."""
@@ -137,7 +137,7 @@ def write_json(rows: list[Selected], out: TextIO, progress: Progress | None = No
     out.write("\n]\n")
 
 
-def export_contacts(workspace: Any, destination: str | os.PathLike | TextIO, *,
+def export_contacts(workspace: ExportSource, destination: str | os.PathLike | TextIO, *,
                     file_format: str = "csv", query: str | None = None,
                     stage: str | None = None, ids: Iterable[int] | None = None,
                     bom: bool = False, progress: Progress | None = None) -> int:
@@ -169,19 +169,8 @@ def _write_file(path: Path, fill: Callable[[TextIO], Any]) -> None:
     if not folder.is_dir():
         raise FunnelError(f"{path}: the folder {folder} does not exist")
     try:
-        descriptor, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
-                                            dir=folder)
+        with AtomicFile(path, FILE_MODE, exact_mode=True) as temp:
+            fill(temp.text(encoding="utf-8", newline=""))
+            temp.install()
     except OSError as error:
         raise FunnelError(f"{path}: cannot write: {error.strerror}") from None
-    try:
-        os.fchmod(descriptor, FILE_MODE)
-        with io.open(descriptor, "w", encoding="utf-8", newline="") as out:
-            fill(out)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, path)
-    except OSError as error:
-        raise FunnelError(f"{path}: cannot write: {error.strerror}") from None
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)

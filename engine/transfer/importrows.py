@@ -1,9 +1,9 @@
 """Reading the rows of an import: a file's columns bound to a mapping's targets.
 
-``RowReader`` turns each record of a table (``engine.csvread``, or a JSON list read
-by ``read_json``) into an ``Incoming`` contact, or into ``Problem``s naming the row,
+``RowReader`` turns each record of a table (``csvread``, or a JSON list read by
+``jsonread``) into an ``Incoming`` contact, or into ``Problem``s naming the row,
 the column, the value and what is wrong. It checks every value the way the model
-will, so a plan that reads cleanly writes cleanly. ``engine.importer`` drives it.
+will, so a plan that reads cleanly writes cleanly. ``importer`` drives it.
 """
 
 from __future__ import annotations
@@ -11,81 +11,24 @@ from __future__ import annotations
 import difflib
 import json
 import math
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any
 
-from funnel.engine.transfer.cells import activities_from, parse_number, to_field, value_key
-from funnel.engine.transfer.csvread import ImportFileError, Record, Table, decode, header_key, restore
 from funnel.engine.errors import FieldError
-from funnel.engine.transfer.mapping import Mapping, Target
 from funnel.engine.model import format_datetime, validate_custom
-
-if TYPE_CHECKING:
-    from funnel.engine.transfer.importer import ImportPlan
-
-MAX_PROBLEMS = 10_000  # kept in a plan; the rest are only counted
-
-
-@dataclass(frozen=True)
-class Problem:
-    """What is wrong with a row (or the file): row number, column, the value, why."""
-
-    row: int | None
-    column: str | None
-    value: Any
-    message: str
-    kind: str  # file, mapping, shape, value, missing
-    line: int | None = None
-    field: str | None = None
-    unit: str = "row"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "column": self.column, "value": self.value,
-                "message": self.message, "kind": self.kind, "line": self.line}
-
-    def __str__(self) -> str:
-        where = []
-        if self.row is not None:
-            where.append(f"{self.unit} {self.row}" + (
-                f" (line {self.line})" if self.line and self.line != self.row else ""))
-        if self.column is not None:
-            named = self.field is not None and header_key(self.column) != header_key(self.field)
-            where.append(f'column "{self.column}"' + (f" ({self.field})" if named else ""))
-        return (", ".join(where) + ": " if where else "") + self.message
-
-
-
-@dataclass(eq=False)
-class Incoming:
-    """One contact as the file gives it (several rows, when the file repeats it)."""
-
-    row: int
-    line: int
-    fields: dict[str, Any] = field(default_factory=dict)
-    activities: list[tuple[dict, str]] = field(default_factory=list)  # (activity, how)
-    totals: dict[str, tuple[str, int, str | None]] = field(default_factory=dict)
-    custom: dict[str, str] = field(default_factory=dict)
-    stage: str | None = None
-    stage_since: str | None = None
-    rows: list[int] = field(default_factory=list)
-    funnel_id: int | None = None  # the id in the database an export came from
-
-
-
-# -- reading rows --------------------------------------------------------------------
-def add_problem(plan: "ImportPlan", problem: Problem) -> None:
-    plan.problem_count += 1
-    if problem.row is not None:
-        plan.bad_rows.add(problem.row)
-    if len(plan.problems) < MAX_PROBLEMS:
-        plan.problems.append(problem)
+from funnel.engine.rules.ruleset import Rules
+from funnel.engine.transfer.cells import activities_from, parse_number, to_field, value_key
+from funnel.engine.transfer.csvread import Record, Table, header_key, restore
+from funnel.engine.transfer.importplan import ImportPlan
+from funnel.engine.transfer.incoming import Incoming, Problem
+from funnel.engine.transfer.mapping import Mapping, Target
 
 
 class RowReader:
     """The file's columns bound to the mapping's targets; turns a record into Incoming."""
 
-    def __init__(self, table: Table, mapping: Mapping, rules: Any, plan: "ImportPlan",
-                 now: Any) -> None:
+    def __init__(self, table: Table, mapping: Mapping, rules: Rules, plan: ImportPlan,
+                 now: datetime) -> None:
         self.plan = plan
         self.mapping = mapping
         self.unit = plan.unit
@@ -94,8 +37,8 @@ class RowReader:
         self.empty_longest = max((len(v) + 8 for v in self.empty), default=0)
         self.keys: dict[str, str] = {}
         self.now = format_datetime(now)
-        self.stages = {}
-        self.order = {}
+        self.stages: dict[str, str] = {}  # value_key of a stage's id or label -> its id
+        self.order: dict[str, int] = {}
         for stage in rules.stages + rules.exits:
             self.stages[value_key(stage.id)] = stage.id
             self.stages.setdefault(value_key(stage.label), stage.id)
@@ -104,9 +47,9 @@ class RowReader:
         self.kept: dict[str, int] = {}  # column -> values a guessed field could not take
         header = table.header
         first: dict[str, int] = {}
-        for index, column in enumerate(header):
+        for position, column in enumerate(header):
             if column:
-                first.setdefault(header_key(column), index)
+                first.setdefault(header_key(column), position)
         self.bindings: list[tuple[int, str, Target, int | None]] = []
         bound: set[int] = set()
         for column_map in mapping.columns:
@@ -115,7 +58,7 @@ class RowReader:
                 if not column_map.optional:
                     where = f"{mapping.source}:{column_map.line}: " if column_map.line else ""
                     close = _closest(column_map.column, [c for c in header if c])
-                    add_problem(plan, Problem(
+                    plan.add_problem(Problem(
                         None, column_map.column, None,
                         f"{where}the mapping names column {column_map.column!r}, which the "
                         f"file does not have{close}; mark it 'optional: true' if it may be "
@@ -126,13 +69,13 @@ class RowReader:
                 continue
             bound.add(index)
             for target in column_map.targets:
-                at_index = None
+                at_index: int | None = None
                 if target.at is not None:
                     at_index = first.get(header_key(target.at))
                     if at_index is None:
-                        add_problem(plan, Problem(None, column_map.column, None,
-                                               f"'at: {target.at}' names a column the file "
-                                               "does not have", "mapping"))
+                        plan.add_problem(Problem(None, column_map.column, None,
+                                                 f"'at: {target.at}' names a column the file "
+                                                 "does not have", "mapping"))
                         plan.fatal = True
                 self.bindings.append((index, header[index], target, at_index))
                 plan.columns.append((header[index], target.describe(), column_map.note))
@@ -186,11 +129,11 @@ class RowReader:
         if len(cells) != self.width:
             extra = cells[self.width:]
             if len(cells) < self.width or any(isinstance(c, str) and c.strip() for c in extra):
-                add_problem(plan, Problem(record.row, None, None,
-                                       f"has {len(cells)} cells but the header has "
-                                       f"{self.width} columns (a delimiter inside an unquoted "
-                                       "cell, or a missing one?)", "shape", record.line,
-                                       unit=unit))
+                plan.add_problem(Problem(record.row, None, None,
+                                         f"has {len(cells)} cells but the header has "
+                                         f"{self.width} columns (a delimiter inside an unquoted "
+                                         "cell, or a missing one?)", "shape", record.line,
+                                         unit=unit))
                 return None
         item = Incoming(record.row, record.line, rows=[record.row])
         custom = item.custom
@@ -218,12 +161,12 @@ class RowReader:
                 bad = True
                 named = error.field if target.kind in ("field", "stage", "stage_since") \
                     else None
-                add_problem(plan, Problem(record.row, column, raw, error.reason, "value",
-                                       record.line, named, unit))
+                plan.add_problem(Problem(record.row, column, raw, error.reason, "value",
+                                         record.line, named, unit))
             except _NotListed as error:
                 bad = True
-                add_problem(plan, Problem(record.row, column, raw, str(error), "value",
-                                       record.line, None, unit))
+                plan.add_problem(Problem(record.row, column, raw, str(error), "value",
+                                         record.line, None, unit))
         if item.custom:
             try:
                 item.custom = validate_custom(item.custom)
@@ -231,10 +174,10 @@ class RowReader:
                 bad = True
                 key = next((key for key in item.custom
                             if error.reason.startswith(f"{key}:")), None)
-                column = next((c for _, c, target, _ in self.bindings
-                               if target.kind == "custom" and target.name == key), key)
-                add_problem(plan, Problem(record.row, column, None, error.reason, "value",
-                                       record.line, None, unit))
+                named = next((c for _, c, target, _ in self.bindings
+                              if target.kind == "custom" and target.name == key), key)
+                plan.add_problem(Problem(record.row, named, None, error.reason, "value",
+                                         record.line, None, unit))
         if bad:
             return None
         self.finish(item)
@@ -348,54 +291,3 @@ class _NotListed(Exception):
 def _closest(name: str, columns: list[str]) -> str:
     close = difflib.get_close_matches(name, columns, n=1, cutoff=0.6)
     return f" (did you mean {close[0]!r}?)" if close else ""
-
-
-# -- reading JSON ---------------------------------------------------------------------
-def read_json(data: bytes, path: str) -> Table:
-    """A list of contacts: the documents ``funnel export --format json`` writes, or flat
-    objects whose keys are read like a CSV header."""
-    text, encoding = decode(data, path)
-    try:
-        items = json.loads(text)
-    except ValueError as error:
-        line = getattr(error, "lineno", None)
-        raise ImportFileError(path, f"not valid JSON ({getattr(error, 'msg', error)}"
-                              f"{f' at line {line}' if line else ''})") from None
-    if isinstance(items, dict) and isinstance(items.get("contacts"), list):
-        items = items["contacts"]
-    if not isinstance(items, list):
-        raise ImportFileError(path, "a JSON import is a list of contacts: [{...}, {...}]")
-    flats = []
-    header: dict[str, None] = {}
-    for index, item in enumerate(items):
-        if not isinstance(item, dict):
-            raise ImportFileError(path, "is not an object of fields", index + 1)
-        flat = _flatten(item)
-        flats.append(flat)
-        header.update(dict.fromkeys(flat))
-    names = tuple(header)
-    records = tuple(Record(index + 1, 0, tuple(flat.get(name) for name in names))
-                    for index, flat in enumerate(flats))
-    return Table(encoding, "", names, records)
-
-
-def _flatten(item: dict) -> dict[str, Any]:
-    if isinstance(item.get("fields"), dict):  # the export's document shape
-        flat = {"id": item.get("id"), **item["fields"]}
-        flat["activities"] = item.get("activities") or []
-        for key, value in (item.get("custom") or {}).items():
-            flat[f"custom.{key}"] = value
-        classification = item.get("classification") or {}
-        if classification.get("stage"):
-            flat["stage"] = classification["stage"]
-        if item.get("stage_since"):
-            flat["stage_since"] = item["stage_since"]
-        return flat
-    flat = {}
-    for key, value in item.items():
-        if key == "custom" and isinstance(value, dict):
-            for custom_key, custom_value in value.items():
-                flat[f"custom.{custom_key}"] = custom_value
-        else:
-            flat[str(key)] = value
-    return flat

@@ -14,7 +14,7 @@ import pytest
 
 from funnel.engine.errors import ConfigError, FunnelError
 from funnel.engine.transfer.importer import ImportRefused, plan_import
-from funnel.engine.transfer.mapping import parse_mapping
+from funnel.engine.transfer.mapping_file import parse_mapping
 from funnel.engine.workspace.facade import Workspace
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)

@@ -8,7 +8,8 @@ import pytest
 
 from funnel.engine.rules.loading import presets_dir
 from funnel.engine.errors import ConfigError
-from funnel.engine.transfer.mapping import guess_mapping, load_mapping, mapping_presets, parse_mapping
+from funnel.engine.transfer.mapping_file import load_mapping, mapping_presets, parse_mapping
+from funnel.engine.transfer.mapping_guess import guess_mapping
 
 GOOD = """\
 funnel_mapping: 1

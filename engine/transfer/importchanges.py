@@ -1,0 +1,131 @@
+"""What a row of an import does to a contact: the new contact it creates, or the
+changes it makes to one already in the database.
+
+How a row meets an existing contact (an update): values in the file replace the
+contact's (with a history entry ``by`` the import); empty cells change nothing; tags
+are added; activities already there are not added twice, and a count column (total
+visits) is a running total, so only its growth is added; custom fields are merged;
+a stage reached elsewhere moves the contact forward only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from funnel.engine.transfer.batch import BatchUpdate, NewContact
+from funnel.engine.transfer.incoming import Incoming
+from funnel.engine.transfer.workspace_protocols import ImportTarget
+
+
+def to_create(item: Incoming, defaults: dict[str, Any], why: str) -> NewContact:
+    """The contact a row of the file creates, with the mapping's defaults filled in."""
+    fields = dict(item.fields)
+    for name, value in defaults.items():
+        if name == "tags":
+            tags = fields.setdefault("tags", [])
+            fields["tags"] = tags + [tag for tag in value if tag not in tags]
+        elif fields.get(name) in (None, ""):
+            fields[name] = value
+    fields["activities"] = merge_activities([], item)
+    fields["custom"] = dict(item.custom)
+    return NewContact(fields, why, item.stage, item.stage_since)
+
+
+def same_email(old: Any, new: Any) -> bool:
+    return isinstance(old, str) and isinstance(new, str) \
+        and old.strip().casefold() == new.strip().casefold()
+
+
+def _same(old: Any, new: Any) -> bool:
+    return (None if old in ("", [], {}) else old) == (None if new in ("", [], {}) else new)
+
+
+def to_update(item: Incoming, contact_id: int, document: dict, defaults: dict[str, Any],
+              workspace: ImportTarget, why: str) -> BatchUpdate | None:
+    """What a row changes in an existing contact; None when it changes nothing."""
+    changes: dict[str, Any] = {}
+    fields = item.fields
+    for name, value in fields.items():
+        if name == "created_at":
+            continue  # set when the contact was created; an import never moves it
+        old = document.get(name)
+        if name == "tags":
+            merged = list(old or []) + [tag for tag in value if tag not in (old or [])]
+            if merged != (old or []):
+                changes["tags"] = merged
+        elif not _same(old, value) and not (name == "email" and same_email(old, value)):
+            changes[name] = value
+    for name, value in defaults.items():
+        if name == "tags":
+            current = changes.get("tags", list(document.get("tags") or []))
+            merged = current + [tag for tag in value if tag not in current]
+            if merged != list(document.get("tags") or []):
+                changes["tags"] = merged
+        elif not fields.get(name) and not document.get(name):
+            changes[name] = value
+    old_activities = list(document.get("activities") or [])
+    activities = merge_activities(old_activities, item)
+    if activities != sorted(old_activities, key=lambda a: a["at"]):
+        changes["activities"] = activities
+    if item.custom:
+        old_custom = document.get("custom") or {}
+        custom = {**old_custom, **item.custom}
+        if custom != old_custom:
+            changes["custom"] = custom
+    stage = None
+    if item.stage is not None and not document.get("stage_pin") \
+            and _forward(item.stage, contact_id, document, workspace):
+        stage = item.stage
+    if not changes and stage is None:
+        return None
+    return BatchUpdate(contact_id, int(document.get("rev") or 0), changes, why, stage)
+
+
+def _forward(stage_id: str, contact_id: int, document: dict,
+             workspace: ImportTarget) -> bool:
+    """Would this stage move the contact forward? (The workspace checks again.)"""
+    rules = workspace.rules
+    target = rules.by_id.get(stage_id)
+    if target is None or target.is_exit:
+        return False
+    if document.get("stage_rules") == rules.name:
+        stored = rules.by_id.get(document.get("stage") or "")
+        if stored is not None and (stored.is_exit or stored.order >= target.order):
+            return False  # the stored stage is where the contact is (forward-only)
+    current = rules.by_id.get(workspace.classification(contact_id).stage)
+    return current is not None and not current.is_exit and target.order > current.order
+
+
+def _activity(kind: str, at: str | None, count: int, note: str) -> dict:
+    # ``at`` is always set by then (RowReader.finish); the type allows None before.
+    activity: dict[str, Any] = {"kind": kind, "at": at}
+    if count != 1:
+        activity["count"] = count
+    activity["note"] = note
+    return activity
+
+
+def merge_activities(old: list[dict], item: Incoming) -> list[dict]:
+    """The contact's activities with the file's added: an activity already there is not
+    added again; a count column is a running total, so only its growth is added (and a
+    smaller total replaces the earlier ones)."""
+    result = list(old)
+    for activity, how in item.activities:
+        if how == "exact":
+            if activity not in result:
+                result.append(activity)
+        elif not any(a["kind"] == activity["kind"] and a.get("note") == activity["note"]
+                     for a in result):
+            result.append(activity)
+    for note, (kind, count, at) in item.totals.items():
+        same = [a for a in result if a.get("note") == note]
+        had = sum(a.get("count", 1) for a in same)
+        if count == had:
+            continue
+        if count > had:
+            result.append(_activity(kind, at, count - had, note))
+        else:
+            result = [a for a in result if a.get("note") != note]
+            if count:
+                result.append(_activity(kind, min(a["at"] for a in same), count, note))
+    return sorted(result, key=lambda a: a["at"])

@@ -1,0 +1,142 @@
+"""Matching an import's rows: rows of the file that are the same contact are merged,
+and the rest are matched against the database (by normalised email, then external
+id, or what the mapping's ``match_on`` says) into new, changed and unchanged."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from funnel.engine.transfer.importchanges import same_email, to_create, to_update
+from funnel.engine.transfer.importplan import PROGRESS_EVERY, Duplicate, ImportPlan, Progress
+from funnel.engine.transfer.incoming import Incoming
+from funnel.engine.transfer.workspace_protocols import ImportTarget
+
+
+def _keys(item: Incoming, match_on: Iterable[str]) -> list[tuple[str, str]]:
+    """The (key, value) pairs a row is matched on; emails ignore case."""
+    keys = []
+    for key in match_on:
+        value = item.fields.get(key)
+        if value:
+            keys.append((key, value.strip().casefold() if key == "email" else value.strip()))
+    return keys
+
+
+def merge_duplicates(items: list[Incoming], match_on: tuple[str, ...],
+                     plan: ImportPlan) -> list[Incoming]:
+    """Rows that share a key are one contact: later rows merge into the first."""
+    groups: dict[tuple[str, str], Incoming] = {}
+    shown: dict[int, str] = {}
+    result = []
+    for item in items:
+        keys = _keys(item, match_on)
+        first = next((groups[key] for key in keys if key in groups), None)
+        if first is None:
+            result.append(item)
+            for key in keys:
+                groups[key] = item
+            continue
+        _absorb(first, item)
+        shown.setdefault(first.row, next(f"{k} {v}" for k, v in keys if groups.get((k, v))
+                                         is first))
+        for key in keys:
+            groups.setdefault(key, first)
+    for item in result:
+        if len(item.rows) > 1:
+            plan.duplicates.append(Duplicate(shown.get(item.row, "the same contact"),
+                                             tuple(item.rows)))
+    return result
+
+
+def _absorb(first: Incoming, later: Incoming) -> None:
+    """Merge a later row of the same contact: its values win, tags and activities add up."""
+    for name, value in later.fields.items():
+        if name == "email" and same_email(first.fields.get(name), value):
+            continue  # the key they share: the first spelling stays
+        if name == "tags":
+            tags = first.fields.setdefault("tags", [])
+            tags += [tag for tag in value if tag not in tags]
+        else:
+            first.fields[name] = value
+    first.activities += [pair for pair in later.activities if pair not in first.activities]
+    first.totals.update(later.totals)
+    first.custom.update(later.custom)
+    if later.stage is not None:
+        first.stage = later.stage
+        first.stage_since = later.stage_since or first.stage_since
+    first.rows += later.rows
+
+
+def match(plan: ImportPlan, workspace: ImportTarget, progress: Progress | None) -> None:
+    """Split the incoming contacts into new, changed and unchanged, against the database
+    as it is now (``plan.version`` records which state that was)."""
+    plan.version = workspace.version
+    match_on = plan.mapping.match_on
+    index: dict[tuple[str, str], int] = {}
+    shared = 0
+    documents: dict[int, dict] = {}  # only the contacts the file names
+    defaults = plan.defaults()
+    wanted = {key for item in plan.incoming for key in _keys(item, match_on)}
+    # A contact read back from an export of this database, with no email or external
+    # id, is known by its id and the moment it was created.
+    exported = {item.funnel_id: item.fields.get("created_at") for item in plan.incoming
+                if item.funnel_id is not None and item.fields.get("created_at")}
+    by_id: dict[int, int] = {}
+    contact_id: int | None
+    if wanted or exported:
+        for contact_id, document in workspace.documents():
+            if exported.get(contact_id) is not None \
+                    and exported[contact_id] == document.get("created_at"):
+                by_id[contact_id] = contact_id
+                documents[contact_id] = document
+            for key in _keys_of_document(document, match_on):
+                if key in wanted:
+                    other = index.get(key)
+                    if other is not None and other != contact_id:
+                        shared += 1
+                    if other is None or contact_id < other:
+                        index[key] = contact_id
+                        documents[contact_id] = document
+    plan.creates, plan.updates, plan.unchanged = [], [], []
+    claimed: dict[int, Incoming] = {}
+    order: list[tuple[Incoming, int | None]] = []
+    for item in plan.incoming:
+        contact_id = next((index[key] for key in _keys(item, match_on) if key in index), None)
+        if contact_id is None and item.funnel_id is not None:
+            contact_id = by_id.get(item.funnel_id)
+        if contact_id is not None and contact_id in claimed:
+            first = claimed[contact_id]
+            _absorb(first, item)
+            plan.duplicates.append(Duplicate(f"contact #{contact_id}", tuple(first.rows)))
+            continue
+        if contact_id is not None:
+            claimed[contact_id] = item
+        order.append((item, contact_id))
+    if shared:
+        plan.warnings.append(f"{shared} contacts in the database share an email or external "
+                             "id with another; rows match the one with the lowest id")
+    total = len(order)
+    for done, (item, contact_id) in enumerate(order, 1):
+        why = f"imported from {plan.name} {plan.unit} " + ", ".join(map(str, item.rows))
+        if contact_id is None:
+            plan.creates.append((item, to_create(item, defaults, why)))
+        else:
+            update = to_update(item, contact_id, documents[contact_id], defaults, workspace,
+                               why)
+            if update is None:
+                plan.unchanged.append((item, contact_id))
+            else:
+                plan.updates.append((item, update))
+        if progress is not None and done % PROGRESS_EVERY == 0:
+            progress("match", done, total)
+    if progress is not None:
+        progress("match", total, total)
+
+
+def _keys_of_document(document: dict, match_on: Iterable[str]) -> list[tuple[str, str]]:
+    keys = []
+    for key in match_on:
+        value = document.get(key)
+        if value:
+            keys.append((key, value.strip().casefold() if key == "email" else value.strip()))
+    return keys

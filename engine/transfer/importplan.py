@@ -1,0 +1,140 @@
+"""An import's plan (what it would do; nothing is written until it is applied), its
+result, and the error that refuses a plan with bad rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from funnel.engine.errors import FunnelError
+from funnel.engine.transfer.batch import BatchUpdate, NewContact
+from funnel.engine.transfer.importchanges import merge_activities
+from funnel.engine.transfer.incoming import Incoming, Problem
+from funnel.engine.transfer.mapping import Mapping
+
+Progress = Callable[[str, int, int], None]  # (phase, done, total): read, check, match, write
+PROGRESS_EVERY = 500  # rows between progress reports
+MAX_PROBLEMS = 10_000  # kept in a plan; the rest are only counted
+
+
+class ImportRefused(FunnelError):
+    """The file has errors; nothing was written. ``problems`` lists them."""
+
+    def __init__(self, plan: "ImportPlan") -> None:
+        self.plan = plan
+        self.problems = plan.problems
+        if plan.fatal:
+            message = str(plan.problems[0]) if plan.problems else "cannot be imported"
+        else:
+            rows = len(plan.bad_rows)
+            message = (f"{rows} {plan.unit}{'s' if rows != 1 else ''} "
+                       f"{'have' if rows != 1 else 'has'} errors; nothing was imported (fix "
+                       f"{'them' if rows != 1 else 'it'}, or pass --skip-bad to import the "
+                       "others)")
+        super().__init__(f"{plan.name}: {message}")
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    """Rows of one file that are the same contact (merged in file order)."""
+
+    key: str  # "email anna@example.com", "external_id 660737" or "contact #12"
+    rows: tuple[int, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"key": self.key, "rows": list(self.rows)}
+
+
+@dataclass
+class ImportPlan:
+    """What an import would do. Nothing is written until it is applied."""
+
+    path: str
+    name: str  # the file's name, used in the history and in messages
+    file_format: str  # csv or json
+    dialect: str  # "comma-separated, UTF-8", "JSON, UTF-8"
+    mapping: Mapping
+    unit: str = "row"
+    columns: list[tuple[str, str, str]] = field(default_factory=list)  # column, feeds, note
+    rows: int = 0
+    incoming: list[Incoming] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    problem_count: int = 0
+    bad_rows: set[int] = field(default_factory=set)
+    duplicates: list[Duplicate] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    fatal: bool = False
+    by: str = "import"
+    default_source: str | None = None
+    version: int = -1
+    creates: list[tuple[Incoming, NewContact]] = field(default_factory=list)
+    updates: list[tuple[Incoming, BatchUpdate]] = field(default_factory=list)
+    unchanged: list[tuple[Incoming, int]] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and not self.fatal
+
+    def add_problem(self, problem: Problem) -> None:
+        """Record a problem; past ``MAX_PROBLEMS`` it is only counted."""
+        self.problem_count += 1
+        if problem.row is not None:
+            self.bad_rows.add(problem.row)
+        if len(self.problems) < MAX_PROBLEMS:
+            self.problems.append(problem)
+
+    def defaults(self) -> dict[str, Any]:
+        """The values a new contact gets where the file gives none: the mapping's
+        defaults, and the source given for the whole file."""
+        defaults = dict(self.mapping.defaults)
+        if self.default_source is not None:
+            defaults["source"] = self.default_source
+        return defaults
+
+    def counts(self) -> dict[str, int]:
+        """What applying would do (with --skip-bad when there are bad rows)."""
+        return {"created": len(self.creates), "updated": len(self.updates),
+                "unchanged": len(self.unchanged), "skipped": len(self.bad_rows)}
+
+    def preview(self, count: int = 5) -> list[dict[str, Any]]:
+        """The first contacts as they would be written, and what each would do."""
+        actions: dict[int, tuple[str, int | None]] = {
+            id(item): ("create", None) for item, _ in self.creates}
+        actions.update({id(item): ("update", update.contact_id)
+                        for item, update in self.updates})
+        actions.update({id(item): ("unchanged", cid) for item, cid in self.unchanged})
+        shown = []
+        for item in self.incoming[:count]:
+            action, contact_id = actions.get(id(item), ("create", None))
+            shown.append({"row": item.row, "action": action, "contact": contact_id,
+                          "fields": dict(item.fields),
+                          "activities": merge_activities([], item),
+                          "custom": dict(item.custom), "stage": item.stage})
+        return shown
+
+    def summary(self) -> dict[str, Any]:
+        return {**self.counts(), "errors": [problem.to_dict() for problem in self.problems],
+                "error_count": self.problem_count,
+                "duplicates_in_file": [duplicate.to_dict() for duplicate in self.duplicates],
+                "warnings": list(self.warnings), "file": self.path, "format": self.dialect,
+                "rows": self.rows, "mapping": self.mapping.to_dict(),
+                "columns": [{"column": column, "feeds": feeds, "note": note}
+                            for column, feeds, note in self.columns],
+                "preview": self.preview()}
+
+
+@dataclass
+class ImportResult:
+    created: list[int]
+    updated: list[int]
+    unchanged: int
+    skipped: int
+    plan: ImportPlan
+    seconds: float = 0.0  # planning and writing
+    lock_seconds: float = 0.0  # how long the database was locked
+    replanned: int = 0  # times the matching was redone because someone committed
+
+    def counts(self) -> dict[str, int]:
+        return {"created": len(self.created), "updated": len(self.updated),
+                "unchanged": self.unchanged, "skipped": self.skipped}
