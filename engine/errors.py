@@ -45,5 +45,8 @@ class StorageError(FunnelError):
     """The database file cannot be opened or written."""
 
 
-class Conflict(StorageError):
-    """An edit was based on a revision of a contact that someone else has changed."""
+class Conflict(FunnelError):
+    """An edit was based on a revision of a contact that someone else has changed.
+
+    Not a StorageError: the database is fine, another session simply got there first
+    (reload and try again)."""

@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import marshal
 import os
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Sequence, TypeVar
+
+Item = TypeVar("Item")
+# What the child sends back; marshal gives back the types it was given.
+Result = TypeVar("Result", bound=list[Any] | dict[str, Any])
 
 MIN_ITEMS = 20_000  # below this, forking costs more than it saves
 
@@ -20,8 +24,8 @@ def can_fork() -> bool:
     return hasattr(os, "fork") and (os.cpu_count() or 1) > 1
 
 
-def split_pass(items: Sequence[Any], local: Callable[[Sequence[Any]], None],
-               remote: Callable[[Sequence[Any]], Any]) -> Any:
+def split_pass(items: Sequence[Item], local: Callable[[Sequence[Item]], None],
+               remote: Callable[[Sequence[Item]], Result]) -> Result:
     """Run ``local`` on the first half here and ``remote`` on the second half in a
     child; return what ``remote`` returned (it must be marshal-able). If the child
     fails for any reason, the second half is done here instead."""
@@ -50,7 +54,8 @@ def split_pass(items: Sequence[Any], local: Callable[[Sequence[Any]], None],
         _, status = os.waitpid(pid, 0)
     if status == 0 and data:
         try:
-            return marshal.loads(data)
+            received: Result = marshal.loads(data)
+            return received
         except (EOFError, ValueError, TypeError):
             pass
     return remote(second)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import shlex
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
 from funnel.engine.rules.classify import Classification
 from funnel.engine.errors import FunnelError
@@ -151,7 +151,10 @@ def _starts_with_any(value: object, options: tuple[str, ...]) -> bool:
 SORTS_READING_MORE = frozenset({"updated"})
 
 
-def sort_key(order: str, stage_order: dict[str, int]) -> Callable[[tuple[int, dict, Classification]], object]:
+SortKey = Callable[[tuple[int, dict, Classification]], tuple[Any, ...]]
+
+
+def sort_key(order: str, stage_order: dict[str, int]) -> SortKey:
     """Keys for ``sorted`` over (id, document, classification) rows; ascending."""
     if order == "attention":
         # Overdue follow-ups and rotting contacts first, then hot before cold, best score.

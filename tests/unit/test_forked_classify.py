@@ -9,6 +9,7 @@ import pytest
 from funnel.engine.workspace import forked
 from funnel.engine.rules.loading import load_rules, parse_rules
 from funnel.engine.demo.generate import generate_contacts
+from funnel.engine.workspace.cache import ClassificationCache
 from funnel.engine.workspace.facade import Workspace
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc)
@@ -141,12 +142,12 @@ def test_a_preview_under_another_half_life_leaves_the_caches_right(workspace, mo
 def test_two_threads_classifying_at_once_share_one_pass(workspace, monkeypatch):
     import threading
     calls = []
-    original = Workspace._classify_pending
+    original = ClassificationCache._classify_pending
 
     def counted(self, progress):
         calls.append(len(self._classes))
         return original(self, progress)
-    monkeypatch.setattr(Workspace, "_classify_pending", counted)
+    monkeypatch.setattr(ClassificationCache, "_classify_pending", counted)
     workspace.set_rules(load_rules("default"))
     results = []
     threads = [threading.Thread(target=lambda: results.append(_plain(workspace.classify_all())))

@@ -1,0 +1,191 @@
+"""The commands that change contacts: add, edit, move, disqualify, unpin, adjust a
+score, log an activity, and the draft preview a form shows before an edit.
+
+Each validates first, then builds the new document from the contact as it is on disk
+and commits through ``Writer`` (the one write path), which records undo, drops stale
+caches and tells subscribers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Iterable
+
+from funnel.engine.errors import FieldError, FunnelError
+from funnel.engine.history import entry as history_entry
+from funnel.engine.model import format_datetime, new_contact, validate_activity
+from funnel.engine.rules.classify import Classification, classify
+from funnel.engine.workspace.bulk import bulk_work
+from funnel.engine.workspace.cache import ClassificationCache
+from funnel.engine.workspace.documents import (Changed, draft, enter_stage, evidence_time,
+                                               not_a_stage, record_stage, set_fields,
+                                               stamp_created, validated)
+from funnel.engine.workspace.events import ChangeEvent
+from funnel.engine.workspace.shared import Shared
+from funnel.engine.workspace.undo import UndoHistory
+from funnel.engine.workspace.writer import Writer, Written
+
+
+@dataclass(frozen=True)
+class EditResult:
+    contact_id: int
+    changed: dict[str, tuple[Any, Any]]  # field -> (old, new)
+    before: Classification
+    after: Classification
+
+    @property
+    def stage_changed(self) -> bool:
+        return self.before.stage != self.after.stage
+
+
+class Commands:
+    def __init__(self, shared: Shared, cache: ClassificationCache, writer: Writer,
+                 undo: UndoHistory) -> None:
+        self._shared = shared
+        self._cache = cache
+        self._writer = writer
+        self._undo = undo
+
+    def preview(self, contact_id: int, changes: dict[str, Any]) -> Classification:
+        """Classify a draft of the contact with ``changes`` applied; nothing is written."""
+        draft_document = dict(self._shared.document(contact_id))
+        draft_document.update(validated(self._shared.rules, changes))
+        return classify(draft_document, self._shared.rules, self._shared.clock())
+
+    def add_many(self, items: Iterable[dict[str, Any]], by: str) -> list[int]:
+        """Validate every contact first; then write them all in one go (all or nothing)."""
+        now = self._shared.clock()
+        with bulk_work():
+            documents = self._new_documents(items, now, by)
+        ids: list[int] = []
+
+        def write() -> Written:
+            with bulk_work():
+                ids.extend(self._shared.store.insert_many(documents, by=by))
+            return Written([ChangeEvent("add", tuple(ids), by)], size=len(documents))
+
+        self._writer.commit(write)
+        return ids
+
+    def _new_documents(self, items: Iterable[dict[str, Any]], now: datetime, by: str
+                       ) -> list[dict]:
+        rules = self._shared.rules
+        documents = []
+        for index, fields in enumerate(items):
+            try:
+                document = new_contact(fields, now)
+            except FieldError as error:
+                raise FieldError(error.field, f"contact {index + 1}: {error.reason}") from None
+            stamp_created(document, rules, now, by, "added")
+            record_stage(document, classify(document, rules, now), rules,
+                         evidence_time(document, now), by)
+            documents.append(document)
+        return documents
+
+    def edit(self, contact_id: int, changes: dict[str, Any], by: str,
+             why: str | None = None) -> EditResult:
+        """Validate, classify, persist and record an edit of some fields."""
+        rules = self._shared.rules
+        clean = validated(rules, changes)
+        before = self._cache.classification(contact_id)
+        changed: Changed = {}
+
+        def build(current: dict) -> dict | None:
+            now = self._shared.clock()
+            new = draft(current)
+            changed.clear()
+            changed.update(set_fields(new, current, clean, now, by, why))
+            if not changed:
+                return None
+            record_stage(new, classify(new, rules, now), rules, now, by,
+                         cause=", ".join(changed))
+            return new
+
+        label = f"edit {', '.join(clean)}"
+        self._writer.change(contact_id, "edit", by, label, tuple(clean), build,
+                            record=self._undo.recorder(contact_id, label))
+        return EditResult(contact_id, dict(changed), before,
+                          self._cache.classification(contact_id))
+
+    def move(self, contact_id: int, stage_id: str, why: str, by: str) -> EditResult:
+        """A person moves a contact to a stage. Moving back or out pins the stage."""
+        rules = self._shared.rules
+        if not (why or "").strip():
+            raise FieldError("why", "a reason is required to move a contact by hand")
+        target = rules.by_id.get(stage_id)
+        if target is None:
+            raise not_a_stage(rules, "stage", stage_id)
+        current = rules.by_id.get(self._cache.classification(contact_id).stage)
+        backward = current is not None and (target.is_exit or current.is_exit
+                                            or target.order < current.order)
+        changes: dict[str, Any] = {}
+        if backward or self._shared.document(contact_id).get("stage_pin"):
+            changes = {"stage_pin": stage_id, "pin_reason": why.strip()}
+        return self._manual_stage(contact_id, target.id, changes, why.strip(), by)
+
+    def disqualify(self, contact_id: int, reason: str, by: str) -> EditResult:
+        rules = self._shared.rules
+        if not (reason or "").strip():
+            raise FieldError("reason", "a reason is required to disqualify a contact")
+        if "disqualified" not in rules.by_id:
+            raise FunnelError(f"the rules {rules.name!r} have no 'disqualified' exit")
+        changes = {"stage_pin": "disqualified", "pin_reason": reason.strip(),
+                   "disqualify_reason": reason.strip()}
+        return self._manual_stage(contact_id, "disqualified", changes, reason.strip(), by)
+
+    def unpin(self, contact_id: int, why: str, by: str) -> EditResult:
+        return self.edit(contact_id, {"stage_pin": None, "pin_reason": None}, by, why)
+
+    def adjust_score(self, contact_id: int, points: int, reason: str, by: str) -> EditResult:
+        if points and not (reason or "").strip():
+            raise FieldError("score_adjustment_reason", "a reason is required to adjust a score")
+        return self.edit(contact_id, {"score_adjustment": points or None,
+                                      "score_adjustment_reason": reason.strip() or None
+                                      if points else None}, by, reason)
+
+    def log_activity(self, contact_id: int, kind: str, at: str | None, count: int,
+                     by: str) -> EditResult:
+        rules = self._shared.rules
+        activity = validate_activity({"kind": kind,
+                                      "at": at or format_datetime(self._shared.clock()),
+                                      "count": count})
+        before = self._cache.classification(contact_id)
+
+        def build(current: dict) -> dict:
+            now = self._shared.clock()
+            new = dict(current)
+            new["activities"] = sorted((current.get("activities") or []) + [activity],
+                                       key=lambda a: a["at"])
+            new["history"] = current["history"] + [history_entry(now, by, "activity",
+                                                                 after=activity)]
+            record_stage(new, classify(new, rules, now), rules, now, by, cause=kind)
+            return new
+
+        label = f"log {kind}"
+        self._writer.change(contact_id, "edit", by, label, (), build,
+                            record=self._undo.recorder(contact_id, label))
+        return EditResult(contact_id, {}, before, self._cache.classification(contact_id))
+
+    def _manual_stage(self, contact_id: int, stage_id: str, changes: dict[str, Any],
+                      why: str, by: str) -> EditResult:
+        rules = self._shared.rules
+        before = self._cache.classification(contact_id)
+        clean = validated(rules, changes)
+        changed: Changed = {}
+
+        def build(current: dict) -> dict | None:
+            now = self._shared.clock()
+            new = draft(current)
+            changed.clear()
+            changed.update(set_fields(new, current, clean, now, by, why))
+            shown = classify(current, rules, now).stage
+            if shown != stage_id:
+                enter_stage(new, stage_id, rules, now, by, shown, why)
+            return None if new == current else new
+
+        label = f"move to {stage_id}"
+        self._writer.change(contact_id, "move", by, label, tuple(clean) + ("stage",), build,
+                            record=self._undo.recorder(contact_id, label))
+        return EditResult(contact_id, dict(changed), before,
+                          self._cache.classification(contact_id))
