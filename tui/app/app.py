@@ -1,35 +1,33 @@
-"""The Funnel app: three tabs (Contacts, Funnel, Scoring) over one workspace."""
+"""The Funnel app: three tabs (Contacts, Funnel, Scoring) over one workspace.
+
+It provides the services widgets ask for (``funnel.tui.app.services``) and hands key
+presses over in order (``funnel.tui.app.typeahead``).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date
+from typing import Callable
 
+from textual import events, on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.widgets import Footer, TabbedContent, TabPane
 
 from funnel.engine.errors import FunnelError
 from funnel.engine.workspace.facade import ChangeEvent, Workspace
-
+from funnel.tui.app.help_screen import HelpScreen, help_section
+from funnel.tui.app.messages import ContactsChanged
+from funnel.tui.app.services import ContactRow
+from funnel.tui.app.settings import Settings
+from funnel.tui.app.typeahead import Typeahead
 from funnel.tui.panes.contacts.card import ContactScreen
-from funnel.tui.widgets.contact_table import ContactTable
 from funnel.tui.panes.contacts.pane import ContactsPane
 from funnel.tui.panes.funnel.pane import FunnelPane
-from funnel.tui.app.help_screen import HelpScreen
-from funnel.tui.app.messages import ContactsChanged
 from funnel.tui.panes.scoring.pane import ScoringPane
-from funnel.tui.panes.contacts.triage import Triage
+from funnel.tui.widgets.contact_table import ContactTable
 
-
-@dataclass(frozen=True)
-class Settings:
-    """What the app is told from outside; widgets never read the environment."""
-
-    poll_seconds: float = 0.5  # how often other sessions' commits are looked for
-    title: str = "Funnel"
-    rules_path: str | None = None  # where Save on the Scoring tab writes
-    keymap: dict[str, str] | None = None
+__all__ = ["FunnelApp", "Settings"]  # Settings lives in settings.py; importable here too
 
 
 class FunnelApp(App[None]):
@@ -50,8 +48,8 @@ class FunnelApp(App[None]):
         self.workspace = workspace
         self.settings = settings or Settings()
         self.title = self.settings.title
-        self.triage = Triage(self)
-        self._unsubscribe = None
+        self._unsubscribe: Callable[[], None] | None = None
+        self._typeahead = Typeahead(self, self._route_key)
 
     def compose(self) -> ComposeResult:
         with TabbedContent(initial="contacts", id="tabs"):
@@ -76,8 +74,18 @@ class FunnelApp(App[None]):
         if self._unsubscribe is not None:
             self._unsubscribe()
 
-    # -- what widgets ask of the app -----------------------------------------
-    def table_row(self, contact_id: int):
+    # -- keys --------------------------------------------------------------------
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            await self._typeahead.receive(event)  # from the terminal: one at a time
+        else:
+            await super().on_event(event)
+
+    async def _route_key(self, key: events.Key) -> None:
+        await super().on_event(key)
+
+    # -- the services widgets ask for (AppServices) -------------------------------
+    def table_row(self, contact_id: int) -> ContactRow | None:
         try:
             return self.workspace.row(contact_id)
         except FunnelError:
@@ -90,13 +98,20 @@ class FunnelApp(App[None]):
     def contacts_pane(self) -> ContactsPane:
         return self.query_one(ContactsPane)
 
+    def contacts_ready(self) -> bool:
+        panes = self.query(ContactsPane)
+        return all(pane.ready for pane in panes)
+
+    def selected_contact(self) -> int | None:
+        panes = self.query(ContactsPane)
+        return panes.first().table.current if panes else None
+
     def open_contact(self, contact_id: int, ids: list[int] | None = None, *,
                      edit: bool = False) -> None:
         self.push_screen(ContactScreen(contact_id, ids, edit=edit),
                          lambda _: self.contacts_pane.catch_up())
 
     def show_contacts(self, view: str = "all", query: str = "") -> None:
-        """Switch to the Contacts tab showing ``view`` narrowed by ``query`` (drill-down)."""
         self.query_one(TabbedContent).active = "contacts"
         self.contacts_pane.set_view(view, query)
         self.contacts_pane.table.focus()
@@ -118,9 +133,14 @@ class FunnelApp(App[None]):
         # the UI thread (post_message is thread-safe).
         self.post_message(ContactsChanged(event.kind, event.ids, event.by))
 
-    def on_contacts_changed(self, event: ContactsChanged) -> None:
-        for pane in self.query("ContactsPane, FunnelPane, ScoringPane"):
+    @on(ContactsChanged)
+    def _contacts_changed(self, event: ContactsChanged) -> None:
+        for pane in self.query(ContactsPane):
             pane.contacts_changed(event.ids)
+        for funnel in self.query(FunnelPane):
+            funnel.contacts_changed(event.ids)
+        for scoring in self.query(ScoringPane):
+            scoring.contacts_changed(event.ids)
         for screen in self.screen_stack:
             if isinstance(screen, ContactScreen):
                 screen.contacts_changed(event.ids)
@@ -133,21 +153,20 @@ class FunnelApp(App[None]):
 
     def action_help(self) -> None:
         sections = []
-        screen = self.screen
-        if isinstance(screen, ContactScreen):
-            sections.append(("Contact card", list(ContactScreen.BINDINGS)))
+        if isinstance(self.screen, ContactScreen):
+            sections.append(help_section("Contact card", ContactScreen.BINDINGS))
         else:
             active = self.query_one(TabbedContent).active
             if active == "contacts":
-                sections.append(("Contacts: moving", list(ContactTable.BINDINGS)))
-                sections.append(("Contacts: triage (on marked contacts when any)",
-                                 list(ContactsPane.BINDINGS)))
+                sections.append(help_section("Contacts: moving", ContactTable.BINDINGS))
+                sections.append(help_section("Contacts: triage (on marked contacts when any)",
+                                             ContactsPane.BINDINGS))
             for pane_class in (FunnelPane, ScoringPane):
                 if active in pane_class.__name__.lower():
-                    sections.append((pane_class.__name__.replace("Pane", ""),
-                                     list(getattr(pane_class, "BINDINGS", []))))
-        sections.append(("Everywhere", list(self.BINDINGS) + [
-            Binding("ctrl+p", "command_palette", "Command palette (themes, …)")]))
+                    sections.append(help_section(pane_class.__name__.replace("Pane", ""),
+                                                 pane_class.BINDINGS))
+        sections.append(help_section("Everywhere", [
+            *self.BINDINGS, Binding("ctrl+p", "command_palette", "Command palette (themes, …)")]))
         self.push_screen(HelpScreen(sections))
 
     def action_undo(self) -> None:
@@ -158,7 +177,7 @@ class FunnelApp(App[None]):
 
     def _undo_redo(self, which: str) -> None:
         try:
-            contact_id = getattr(self.workspace, which)()
+            contact_id = self.workspace.undo() if which == "undo" else self.workspace.redo()
         except FunnelError as error:
             self.notify(str(error), severity="warning")
             return

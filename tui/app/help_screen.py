@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Iterable
+
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
@@ -22,6 +24,11 @@ def describe_key(key: str) -> str:
              "question_mark": "?", "plus": "+", "equals_sign": "=", "space": "space",
              "right_square_bracket": "]", "left_square_bracket": "[", "escape": "esc"}
     return ",".join(names.get(part, part) for part in key.split(","))
+
+
+def help_section(title: str, bindings: Iterable[BindingType]) -> tuple[str, list[Binding]]:
+    """A titled section of the help from a class's BINDINGS (all Binding objects here)."""
+    return title, [binding for binding in bindings if isinstance(binding, Binding)]
 
 
 def binding_lines(title: str, bindings: list[Binding]) -> list[Content]:

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from funnel.engine.transfer.exporter import contact_document
 from funnel.engine.model import FIELDS
+from funnel.engine.text import visible
 from funnel.engine.rules.ruleset import Rules
 from funnel.engine.workspace.facade import EditResult, Workspace
 
-_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
 
 def safe(value: Any) -> str:
-    """Contact text for a terminal: control characters shown, never executed."""
-    text = "" if value is None else str(value)
-    return _UNSAFE.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+    """Contact text for a terminal: control and bidi characters shown, never executed."""
+    return visible("" if value is None else str(value), keep="\t\n")
 
 
 def contact_json(workspace: Workspace, contact_id: int) -> dict[str, Any]:

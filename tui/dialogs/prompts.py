@@ -1,17 +1,22 @@
-"""Small typed modal dialogs: ask one thing, ``dismiss`` with the answer (None = cancelled)."""
+"""Small typed modal dialogs: each asks one thing and dismisses with a typed answer
+(None means cancelled): ``push_screen(dialog, callback)`` hands it to the callback."""
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from datetime import date, timedelta
+from typing import TypeVar
 
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
+from textual.suggester import SuggestFromList
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
+from funnel.engine.model import SOURCES
 from funnel.tui.widgets.text import content
 
 DISQUALIFY_REASONS = (
@@ -23,11 +28,40 @@ DISQUALIFY_REASONS = (
     "spam or fake details",
     "duplicate of another contact",
 )
-OTHER = "__other__"
-NO_DATE = "none"  # the snooze choice that clears the follow-up date
+OTHER = "__other__"  # the option that opens the line for typing your own answer
+NO_DATE = "none"  # the follow-up option that clears the date
+
+AnswerT = TypeVar("AnswerT")
 
 
-class _Dialog(ModalScreen):
+@dataclass(frozen=True)
+class ScoreAdjustment:
+    points: int  # 0 removes the adjustment
+    reason: str
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    day: date | None  # None clears the follow-up date
+
+
+@dataclass(frozen=True)
+class NewContactDetails:
+    """What the Add dialog asks for; empty strings were left blank."""
+
+    name: str = ""
+    email: str = ""
+    phone: str = ""
+    company: str = ""
+    title: str = ""
+    source: str = ""
+
+    def fields(self) -> dict[str, str]:
+        """The fields that were filled in, as the workspace takes them."""
+        return {name: value for name, value in asdict(self).items() if value}
+
+
+class _Dialog(ModalScreen[AnswerT]):
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="dialog.cancel")]
     DEFAULT_CSS = """
     _Dialog { align: center middle; }
@@ -46,8 +80,9 @@ class _Dialog(ModalScreen):
         self.dismiss(None)
 
 
-class ChoiceDialog(_Dialog):
-    """Pick one of some choices, or (with ``other``) type your own."""
+class _PickDialog(_Dialog[AnswerT]):
+    """Pick one of some choices, or (with ``other``) type your own; ``answer`` turns
+    the picked value or typed text into the dialog's answer."""
 
     BINDINGS = [Binding("j", "down", show=False), Binding("k", "up", show=False)]
 
@@ -58,6 +93,10 @@ class ChoiceDialog(_Dialog):
         self._choices = choices  # (value, label)
         self._other = other
         self._hint = hint
+
+    def answer(self, value: str) -> AnswerT | None:
+        """The answer for ``value``, or None to refuse it and keep asking."""
+        raise NotImplementedError
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -84,18 +123,69 @@ class ChoiceDialog(_Dialog):
         if event.option.id == OTHER:
             field = self.query_one("#other", Input)
             field.display = True
-            field.focus()
+            self.set_focus(field)  # at once: the keys typed next belong to it
             return
-        self.dismiss(event.option.id)
+        if event.option.id is not None:
+            self._give(event.option.id)
 
     @on(Input.Submitted, "#other")
     def _typed(self, event: Input.Submitted) -> None:
         text = event.value.strip()
         if text:
-            self.dismiss(text)
+            self._give(text)
+
+    def _give(self, value: str) -> None:
+        answer = self.answer(value)
+        if answer is None:
+            self.app.bell()
+            return
+        self.dismiss(answer)
 
 
-class TextDialog(_Dialog):
+class ChoiceDialog(_PickDialog[str]):
+    """Answers with the picked choice's value, or the text typed for ``other``."""
+
+    def answer(self, value: str) -> str | None:
+        return value
+
+
+def snooze_choices(today: date) -> list[tuple[str, str]]:
+    monday = today + timedelta(days=7 - today.weekday())
+    picks = [
+        ("tomorrow", today + timedelta(days=1)),
+        ("in 3 days", today + timedelta(days=3)),
+        ("next Monday", monday),
+        ("in 2 weeks", today + timedelta(days=14)),
+        ("in a month", today + timedelta(days=30)),
+        ("in 3 months", today + timedelta(days=91)),
+    ]
+    choices, seen = [], set()
+    for label, day in picks:
+        if day not in seen:  # "in 3 days" may be next Monday
+            seen.add(day)
+            choices.append((day.isoformat(), f"{label:<12} {day.isoformat()} ({day:%a})"))
+    choices.append((NO_DATE, "clear the follow-up date"))
+    return choices
+
+
+class SnoozeDialog(_PickDialog[FollowUp]):
+    """When to follow up: a day offered, a date typed, or no date at all."""
+
+    def __init__(self, today: date) -> None:
+        super().__init__("Follow up on…", snooze_choices(today), other="a date (YYYY-MM-DD)…")
+
+    def answer(self, value: str) -> FollowUp | None:
+        if value == NO_DATE:
+            return FollowUp(None)
+        try:
+            return FollowUp(date.fromisoformat(value))
+        except ValueError:
+            self.query_one(".hint", Static).update(content(f"{value!r} is not a date "
+                                                           "(YYYY-MM-DD)"))
+            return None
+
+
+class TextDialog(_Dialog[str]):
     """Type one line. Empty answers are refused unless ``allow_empty``."""
 
     def __init__(self, title: str, value: str = "", *, hint: str = "",
@@ -108,7 +198,6 @@ class TextDialog(_Dialog):
         self._suggestions = suggestions or []
 
     def compose(self) -> ComposeResult:
-        from textual.suggester import SuggestFromList
         with Vertical():
             yield Label(content(self._title), classes="title")
             yield Input(value=self._value, id="answer",
@@ -129,7 +218,7 @@ class TextDialog(_Dialog):
         self.dismiss(text)
 
 
-class ScoreAdjustDialog(_Dialog):
+class ScoreAdjustDialog(_Dialog[ScoreAdjustment]):
     """Points to add to (or take from) a contact's score, with the reason."""
 
     def __init__(self, points: int = 0, reason: str = "") -> None:
@@ -152,7 +241,7 @@ class ScoreAdjustDialog(_Dialog):
 
     @on(Input.Submitted, "#points")
     def _next(self) -> None:
-        self.query_one("#reason", Input).focus()
+        self.set_focus(self.query_one("#reason", Input))
 
     @on(Input.Submitted, "#reason")
     def _submitted(self) -> None:
@@ -166,42 +255,16 @@ class ScoreAdjustDialog(_Dialog):
         if points and not reason:
             self.query_one("#error", Static).update("A reason is required")
             return
-        self.dismiss((points, reason))
+        self.dismiss(ScoreAdjustment(points, reason))
 
 
-def snooze_choices(today: date) -> list[tuple[str, str]]:
-    monday = today + timedelta(days=7 - today.weekday())
-    picks = [
-        ("tomorrow", today + timedelta(days=1)),
-        ("in 3 days", today + timedelta(days=3)),
-        ("next Monday", monday),
-        ("in 2 weeks", today + timedelta(days=14)),
-        ("in a month", today + timedelta(days=30)),
-        ("in 3 months", today + timedelta(days=91)),
-    ]
-    choices, seen = [], set()
-    for label, day in picks:
-        if day not in seen:  # "in 3 days" may be next Monday
-            seen.add(day)
-            choices.append((day.isoformat(), f"{label:<12} {day.isoformat()} ({day:%a})"))
-    choices.append((NO_DATE, "clear the follow-up date"))
-    return choices
-
-
-class SnoozeDialog(ChoiceDialog):
-    def __init__(self, today: date) -> None:
-        super().__init__("Follow up on…", snooze_choices(today), other="a date (YYYY-MM-DD)…")
-
-
-class AddContactDialog(_Dialog):
+class AddContactDialog(_Dialog[NewContactDetails]):
     """The few fields a new contact starts with; the card takes the rest."""
 
     FIELDS = (("name", "Name"), ("email", "Email"), ("phone", "Phone"),
               ("company", "Company"), ("title", "Job title"), ("source", "Source"))
 
     def compose(self) -> ComposeResult:
-        from textual.suggester import SuggestFromList
-        from funnel.engine.model import SOURCES
         with Vertical():
             yield Label("New contact", classes="title")
             for name, label in self.FIELDS:
@@ -219,13 +282,9 @@ class AddContactDialog(_Dialog):
         if event.input.id != "new-source":
             self.focus_next()
             return
-        values = {name: self.query_one(f"#new-{name}", Input).value.strip()
-                  for name, _ in self.FIELDS}
-        values = {name: value for name, value in values.items() if value}
-        if not (values.get("name") or values.get("email")):
+        details = NewContactDetails(**{name: self.query_one(f"#new-{name}", Input).value.strip()
+                                       for name, _ in self.FIELDS})
+        if not (details.name or details.email):
             self.query_one("#error", Static).update("A name or an email is required")
             return
-        self.dismiss(values)
-
-    def show_error(self, message: str) -> None:
-        self.query_one("#error", Static).update(content(message))
+        self.dismiss(details)

@@ -1,9 +1,11 @@
 """Import a file (pick, preview the mapping and the first rows, see problems,
 confirm) and export the current view, from the TUI. The engine does the work
-(``engine.importer``, ``engine.exporter``) in workers, with progress shown."""
+(``engine.importer``, ``engine.exporter``) in workers, with progress shown; each
+screen dismisses with what it did (None: cancelled)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from textual import on, work
@@ -15,14 +17,22 @@ from textual.screen import ModalScreen
 from textual.widgets import DirectoryTree, Input, Label, ProgressBar, Static
 
 from funnel.engine.errors import FunnelError
-
+from funnel.engine.transfer.exporter import export_contacts
+from funnel.engine.transfer.importer import ImportPlan, ImportResult, plan_import
+from funnel.tui.app.services import services
 from funnel.tui.widgets.text import literal
 
 PHASES = {"read": "reading", "check": "checking", "match": "matching", "write": "writing",
           "export": "writing"}
 
 
-class ImportScreen(ModalScreen[None]):
+@dataclass(frozen=True)
+class Exported:
+    path: Path
+    count: int
+
+
+class ImportScreen(ModalScreen[ImportResult]):
     """Pick a file and a mapping, preview what would happen, then confirm."""
 
     BINDINGS = [
@@ -47,7 +57,7 @@ class ImportScreen(ModalScreen[None]):
     def __init__(self, start: Path | None = None) -> None:
         super().__init__()
         self._start = start or Path.cwd()
-        self._plan = None
+        self._plan: ImportPlan | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -100,19 +110,17 @@ class ImportScreen(ModalScreen[None]):
 
     @work(thread=True, exclusive=True, group="import")
     def _plan_in_worker(self, path: str, mapping: str | None) -> None:
-        from funnel.engine.transfer.importer import plan_import
-
         def progress(phase: str, done: int, total: int) -> None:
             self.app.call_from_thread(self._progress, phase, done, total)
         try:
-            plan = plan_import(Path(path).expanduser(), mapping, self.app.workspace,
+            plan = plan_import(Path(path).expanduser(), mapping, services(self).workspace,
                                progress=progress, by=f"import:{Path(path).name}")
         except FunnelError as error:
             self.app.call_from_thread(self._report, Content.styled(literal(error), "$error"))
             return
         self.app.call_from_thread(self._planned, plan)
 
-    def _planned(self, plan) -> None:
+    def _planned(self, plan: ImportPlan) -> None:
         self._plan = plan
         self.query_one("#import-progress").display = False
         counts = plan.counts()
@@ -164,23 +172,22 @@ class ImportScreen(ModalScreen[None]):
         self._apply_in_worker(self._plan, skip_bad)
 
     @work(thread=True, exclusive=True, group="import")
-    def _apply_in_worker(self, plan, skip_bad: bool) -> None:
+    def _apply_in_worker(self, plan: ImportPlan, skip_bad: bool) -> None:
         def progress(phase: str, done: int, total: int) -> None:
             self.app.call_from_thread(self._progress, phase, done, total)
         try:
-            result = self.app.workspace.apply_import(plan, skip_bad=skip_bad, progress=progress)
+            result = services(self).workspace.apply_import(plan, skip_bad=skip_bad,
+                                                           progress=progress)
         except FunnelError as error:
             self.app.call_from_thread(self._report, Content.styled(literal(error), "$error"))
             return
-        self.app.call_from_thread(self._applied, result.counts())
+        self.app.call_from_thread(self._finish, result)
 
-    def _applied(self, counts: dict[str, int]) -> None:
-        self.app.notify("Imported: " + ", ".join(f"{value:,} {key}"
-                                                 for key, value in counts.items()))
-        self.dismiss(None)
+    def _finish(self, result: ImportResult) -> None:
+        self.dismiss(result)  # not awaited: the worker's thread must not wait on the pop
 
 
-class ExportScreen(ModalScreen[None]):
+class ExportScreen(ModalScreen[Exported]):
     """Write the contacts of the current view to a CSV or JSON file."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="export.cancel")]
@@ -226,20 +233,17 @@ class ExportScreen(ModalScreen[None]):
 
     @work(thread=True, exclusive=True, group="export")
     def _export(self, path: Path, file_format: str) -> None:
-        from funnel.engine.transfer.exporter import export_contacts
-
         def progress(phase: str, done: int, total: int) -> None:
             self.app.call_from_thread(self.query_one("#export-progress", ProgressBar).update,
                                       progress=done)
         try:
-            count = export_contacts(self.app.workspace, path, file_format=file_format,
+            count = export_contacts(services(self).workspace, path, file_format=file_format,
                                     ids=self._ids, progress=progress)
         except FunnelError as error:
             self.app.call_from_thread(self.query_one("#export-error", Static).update,
                                       Content(literal(error)))
             return
-        self.app.call_from_thread(self._done, path, count)
+        self.app.call_from_thread(self._finish, Exported(path, count))
 
-    def _done(self, path: Path, count: int) -> None:
-        self.app.notify(Content(f"Exported {count:,} contacts to {literal(path)}").plain)
-        self.dismiss(None)
+    def _finish(self, exported: Exported) -> None:
+        self.dismiss(exported)  # not awaited: the worker's thread must not wait on the pop

@@ -20,10 +20,11 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from funnel.engine.rules.classify import Classification
 from funnel.tui.widgets.text import fit, literal
 
 # A row source gives (document, classification) for an id, or None if it is gone.
-RowSource = Callable[[int], tuple[dict, object] | None]
+RowSource = Callable[[int], tuple[dict, Classification] | None]
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ MARK_WIDTH = 2  # the "● " mark column
 FLEX_COLUMNS = ("name", "company")  # share out the spare width
 
 
-def cell_value(key: str, document: dict, result) -> str:
+def cell_value(key: str, document: dict, result: Classification) -> str:
     if key == "flags":  # ! overdue follow-up, ~ rotting in its stage
         return ("!" if result.overdue else "") + ("~" if result.rotting else "")
     if key == "name":
@@ -310,7 +311,7 @@ class ContactTable(ScrollView, can_focus=True):
             segments.append(Segment(" " * (width - used), base))
         return Strip(segments, width)
 
-    def _cell_style(self, key: str, result, base: Style) -> Style:
+    def _cell_style(self, key: str, result: Classification, base: Style) -> Style:
         if key == "temperature":
             return base + self.get_component_rich_style(f"contact-table--{result.temperature}",
                                                         partial=True)

@@ -2,28 +2,23 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from rich.cells import cell_len, set_cell_size
 from textual.content import Content
 
-# C0 and C1 control characters (ESC among them) would drive the terminal; tabs and
-# newlines would break a one-line cell. Each shows as a visible stand-in instead.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_STAND_IN = {"\x1b": "␛", "\t": " ", "\n": "⏎", "\r": "⏎"}
+from funnel.engine.text import visible
 
 
 def literal(value: Any) -> str:
-    """One line of plain text for ``value``: control characters replaced."""
+    """One line of plain text for ``value``: control and bidi characters replaced."""
     if value is None:
         return ""
     if isinstance(value, (list, tuple)):
         value = ", ".join(str(item) for item in value)
-    text = str(value)
-    if _CONTROL.search(text):
-        text = _CONTROL.sub(lambda match: _STAND_IN.get(match.group(), "�"), text)
-    return text
+    # Control and bidi characters would drive the terminal or reorder the line; tabs and
+    # newlines would break a one-line cell. Each shows as a visible stand-in instead.
+    return visible(str(value), one_line=True, other="�")
 
 
 def multiline(value: Any) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -16,120 +16,26 @@ from textual.content import Content
 from textual.screen import Screen
 from textual.suggester import SuggestFromList
 from textual.widgets import Footer, Input, Label, OptionList, Static
-from textual.widgets.option_list import Option
 
 from funnel.engine.errors import FieldError, FunnelError
 from funnel.engine.model import FIELDS, parse_value
+from funnel.engine.rules.classify import Classification
+from funnel.engine.workspace.facade import Workspace
+from funnel.tui.app.services import services
+from funnel.tui.panes.contacts.card_content import badges, explanation, field_text, timeline
+from funnel.tui.panes.contacts.field_list import FieldList
+from funnel.tui.panes.contacts.triage import TriageActions, triage_bindings
+from funnel.tui.widgets.text import literal
 
-from funnel.tui.widgets.text import literal, multiline
-
-_GROUPS = ("identity", "acquisition", "qualification", "handling")
 IDLE_HINT = "Enter edits the highlighted field · + adjusts the score · P releases a pin"
 EDITING_HINT = "Enter saves · Esc discards · the badges above show the draft"
 
 
-def field_text(name: str, value: Any) -> str:
-    """A field's value as the text you would type to set it."""
-    if value is None:
-        return ""
-    if isinstance(value, list):
-        return ", ".join(str(item) for item in value)
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
-
-
-class FieldList(OptionList):
-    BINDINGS = [Binding("j", "cursor_down", show=False), Binding("k", "cursor_up", show=False),
-                Binding("g", "first", show=False), Binding("G", "last", show=False)]
-
-
-def badges(result, draft=None) -> Content:
-    """Stage, score, grade, temperature, lead type; with a draft, old → new where they differ."""
-    def pair(label: str, before: Any, after: Any, style: str = "bold") -> Content:
-        head = Content.styled(f"{label} ", "dim")
-        if draft is None or before == after:
-            return head + Content.styled(str(before), style)
-        return head + Content.styled(str(before), "strike dim") + Content(" → ") + \
-            Content.styled(str(after), "bold reverse")
-    other = draft or result
-    temperature_style = {"hot": "bold $error", "warm": "bold $warning",
-                         "cold": "bold $primary"}.get(result.temperature, "bold")
-    parts = [
-        pair("Stage", result.stage + (" (pinned)" if result.manual else ""),
-             other.stage + (" (pinned)" if other.manual else "")),
-        pair("Score", result.score, other.score),
-        pair("Fit", result.fit, other.fit, ""),
-        pair("Eng", result.engagement, other.engagement, ""),
-        pair("Grade", result.grade, other.grade),
-        pair("Temp", result.temperature, other.temperature, temperature_style),
-        pair("Type", result.lead_type or "–", other.lead_type or "–"),
-    ]
-    line = Content("  ").join(parts)
-    flags = []
-    if other.rotting:
-        flags.append(Content.styled(" ROTTING ", "bold reverse $warning"))
-    if other.overdue:
-        flags.append(Content.styled(" OVERDUE ", "bold reverse $error"))
-    if flags:
-        line += Content("  ") + Content(" ").join(flags)
-    return line
-
-
-def explanation(result, draft=None) -> Content:
-    shown = draft or result
-    lines = [Content.styled("Why this score", "bold underline")]
-    for item in shown.explanation:
-        points = f"{item.points:+d}"
-        lines.append(Content.styled(f"{points:>4} ", "bold") + Content(literal(item.label)))
-    total = f"= {shown.raw_score} raw, {shown.score} shown (0-100)"
-    lines.append(Content.styled(total, "dim"))
-    lines.append(Content(""))
-    lines.append(Content.styled("Stage", "bold underline"))
-    lines.append(Content(literal(shown.stage_reason)))
-    if shown.manual and shown.rules_stage != shown.stage:
-        lines.append(Content.styled(f"the rules alone would say: {shown.rules_stage}", "italic"))
-    lines.append(Content(""))
-    lines.append(Content.styled("Next action", "bold underline"))
-    lines.append(Content(literal(shown.next_action)))
-    return Content("\n").join(lines)
-
-
-def timeline(document: dict) -> Content:
-    lines = [Content.styled("Timeline", "bold underline")]
-    for entry in reversed(document.get("history") or []):
-        when = (entry.get("at") or "")[:16].replace("T", " ")
-        kind = entry.get("kind")
-        if kind == "stage":
-            what = Content.styled(f"{entry.get('from') or '–'} → {entry.get('to')}", "bold")
-        elif kind == "field":
-            what = Content(f"{entry.get('field')}: {literal(entry.get('from')) or '–'} → "
-                           f"{literal(entry.get('to')) or '–'}")
-        elif kind == "activity":
-            activity = entry.get("to") or {}
-            what = Content(f"activity {literal(activity.get('kind'))}")
-        else:
-            what = Content(literal(kind))
-        line = Content.styled(when + " ", "dim") + what + \
-            Content.styled(f"  by {literal(entry.get('by'))}", "dim")
-        if entry.get("why"):
-            line += Content.styled(" — " + literal(entry["why"]), "italic")
-        lines.append(line)
-    return Content("\n").join(lines)
-
-
-class ContactScreen(Screen):
+class ContactScreen(TriageActions, Screen[None]):
     BINDINGS = [
         Binding("escape,q", "close", "Back", id="card.close"),
         Binding("enter,e", "edit", "Edit field", id="card.edit"),
-        Binding("greater_than_sign,right_square_bracket", "advance", "Advance",
-                id="card.advance"),
-        Binding("less_than_sign,left_square_bracket", "back", "Back a stage", id="card.back"),
-        Binding("m", "move", "Move to…", show=False, id="card.move"),
-        Binding("d", "disqualify", "Disqualify", id="card.disqualify"),
-        Binding("z", "snooze", "Follow-up", id="card.snooze"),
-        Binding("o", "assign", "Owner", show=False, id="card.assign"),
-        Binding("t", "tag", "Tag", show=False, id="card.tag"),
+        *triage_bindings("card", back="Back a stage", owner_and_tag_shown=False),
         Binding("plus,equals_sign", "adjust", "Adjust score", id="card.adjust"),
         Binding("P", "unpin", "Unpin stage", show=False, id="card.unpin"),
         Binding("n", "step(1)", "Next contact", id="card.next"),
@@ -145,7 +51,6 @@ class ContactScreen(Screen):
         self.editing: str | None = None
         self.draft_valid = True
         self._committing = False
-        self._shown_fields: list | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(id="card"):
@@ -169,16 +74,21 @@ class ContactScreen(Screen):
         self._idle_edit_line()
         self.query_one("#edit-error").display = False
         self.show_contact()
-        self.query_one(FieldList).focus()
+        # Focus at once, not after a refresh: keys typed right after opening the card
+        # (or the field, with e) belong to it.
+        self.set_focus(self.query_one(FieldList))
         if self._start_editing:
-            self.call_after_refresh(self.action_edit)
+            self.action_edit()
 
     @property
-    def workspace(self):
-        return self.app.workspace
+    def workspace(self) -> Workspace:
+        return services(self).workspace
+
+    def triage_targets(self) -> list[int]:
+        return [self.contact_id]
 
     # -- showing ------------------------------------------------------------
-    def show_contact(self, draft=None) -> None:
+    def show_contact(self, draft: Classification | None = None) -> None:
         try:
             document, result = self.workspace.row(self.contact_id)
         except FunnelError:
@@ -199,65 +109,13 @@ class ContactScreen(Screen):
         self.query_one("#card-why", Static).update(explanation(result, draft))
         self.query_one("#card-timeline", Static).update(timeline(document))
         if self.editing is None:
-            self._fill_fields(document)
-
-    def _fill_fields(self, document: dict) -> None:
-        fields = self.query_one(FieldList)
-        highlighted = fields.highlighted
-        options: list[Option] = []
-        for group in _GROUPS:
-            options.append(Option(Content.styled(f"── {group}", "dim"), disabled=True))
-            for name, spec in FIELDS.items():
-                if spec.group != group:
-                    continue
-                value = document.get(name)
-                if spec.multiline:
-                    text = multiline(field_text(name, value)).replace("\n", " ⏎ ")
-                else:
-                    text = literal(field_text(name, value))
-                label = Content.styled(f"{spec.label[:18]:<18} ",
-                                       "dim" if not spec.editable else "")
-                options.append(Option(label + Content(text), id=name,
-                                      disabled=not spec.editable))
-        custom = document.get("custom") or {}
-        if custom:
-            options.append(Option(Content.styled("── custom", "dim"), disabled=True))
-            for key, value in custom.items():
-                options.append(Option(Content.styled(f"{literal(key)[:18]:<18} ", "dim")
-                                      + Content(literal(value)), disabled=True))
-        activities = document.get("activities") or []
-        options.append(Option(Content.styled(f"── activities ({len(activities)})", "dim"),
-                              disabled=True))
-        for activity in reversed(activities[-30:]):
-            count = activity.get("count", 1)
-            options.append(Option(Content.styled(
-                f"{activity['at'][:10]} {literal(activity['kind'])}"
-                + (f" ×{count}" if count != 1 else ""), "dim"), disabled=True))
-        shown = [(option.id, option.prompt) for option in options]
-        previous = self._shown_fields
-        self._shown_fields = shown
-        if previous is not None and len(previous) == len(shown) and all(
-                old[0] == new[0] for old, new in zip(previous, shown)):
-            # Same contact layout: replace only the rows whose text changed (cheap).
-            for index, (old, new) in enumerate(zip(previous, shown)):
-                if old[1] != new[1]:
-                    fields.replace_option_prompt_at_index(index, new[1])
-            return
-        fields.set_options(options)
-        if highlighted is not None and highlighted < len(options):
-            fields.highlighted = highlighted
-        elif fields.highlighted is None or fields.highlighted == 0:
-            fields.highlighted = 1
+            self.query_one(FieldList).show(document)
 
     # -- editing ------------------------------------------------------------
     def action_edit(self) -> None:
-        fields = self.query_one(FieldList)
-        if fields.highlighted is None:
-            return
-        option = fields.get_option_at_index(fields.highlighted)
-        if option.id is None or option.disabled:
-            return
-        self.start_edit(option.id)
+        name = self.query_one(FieldList).highlighted_field
+        if name is not None:
+            self.start_edit(name)
 
     @on(OptionList.OptionSelected, "#card-fields")
     def _selected(self, event: OptionList.OptionSelected) -> None:
@@ -276,7 +134,7 @@ class ContactScreen(Screen):
         hint = f" ({'/'.join(choices)})" if choices and len(choices) <= 4 else ""
         self.query_one("#edit-label", Label).update(Content(f"{spec.label}{hint}: "))
         with field.prevent(Input.Changed):
-            field.value = field_text(name, document.get(name))
+            field.value = field_text(document.get(name))
         field.cursor_position = len(field.value)
         field.disabled = False
         self.query_one("#edit-bar").set_class(True, "-editing")
@@ -333,14 +191,14 @@ class ContactScreen(Screen):
             if result.stage_changed:
                 note += f": stage {result.before.stage} → {result.after.stage}"
             self.app.notify(note)
-        self.app.after_triage([self.contact_id])
+        services(self).after_triage([self.contact_id])
 
     def _end_edit(self) -> None:
         self.editing = None
         self._idle_edit_line()
         self._show_error("")
         self.show_contact()
-        self.query_one(FieldList).focus()
+        self.set_focus(self.query_one(FieldList))
 
     def _idle_edit_line(self) -> None:
         field = self.query_one("#edit-input", Input)
@@ -363,51 +221,24 @@ class ContactScreen(Screen):
             return
         self.dismiss()
 
-    def on_key(self, event) -> None:
+    def on_key(self, event: events.Key) -> None:
         # Esc and q belong to the edit line while it is open.
         if self.editing is not None and event.key == "escape":
             event.stop()
             event.prevent_default()
             self.action_close()
 
-    def check_action(self, action: str, parameters: tuple) -> bool | None:
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.editing is not None and action not in ("close",):
             return False
         return True
 
-    # -- triage from the card --------------------------------------------------
-    def action_advance(self) -> None:
-        self.app.triage.advance([self.contact_id])
-
-    def action_back(self) -> None:
-        self.app.triage.back([self.contact_id])
-
-    def action_move(self) -> None:
-        self.app.triage.move_to([self.contact_id])
-
-    def action_disqualify(self) -> None:
-        self.app.triage.disqualify([self.contact_id])
-
-    def action_snooze(self) -> None:
-        self.app.triage.snooze([self.contact_id])
-
-    def action_assign(self) -> None:
-        self.app.triage.assign([self.contact_id])
-
-    def action_tag(self) -> None:
-        self.app.triage.tag([self.contact_id])
-
+    # -- triage from the card (the shared ones come from TriageActions) ------
     def action_adjust(self) -> None:
-        self.app.triage.adjust_score(self.contact_id)
+        self.triage.adjust_score(self.contact_id)
 
     def action_unpin(self) -> None:
-        try:
-            self.workspace.unpin(self.contact_id)
-        except FunnelError as error:
-            self.app.notify(str(error), severity="error")
-            return
-        self.app.notify("Stage back to automatic")
-        self.app.after_triage([self.contact_id])
+        self.triage.unpin(self.contact_id)
 
     def action_step(self, delta: int) -> None:
         if self.contact_id not in self.ids:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from textual import on, work
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -12,10 +15,17 @@ from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from funnel.engine.errors import FunnelError
+from funnel.engine.workspace.facade import Workspace
 from funnel.engine.workspace.query import SORTS, VIEWS, parse_query
-
+from funnel.tui.app.services import services
+from funnel.tui.dialogs.prompts import AddContactDialog, ChoiceDialog, NewContactDetails
+from funnel.tui.panes.contacts.triage import TriageActions, triage_bindings
 from funnel.tui.widgets.contact_table import COLUMNS, ContactTable
-from funnel.tui.dialogs.prompts import AddContactDialog, ChoiceDialog
+from funnel.tui.widgets.text import literal
+
+if TYPE_CHECKING:  # the import and export code loads when first used
+    from funnel.engine.transfer.importer import ImportResult
+    from funnel.tui.dialogs.transfer import Exported
 
 FILTER_DELAY = 0.12  # seconds of quiet typing before a large list is filtered again
 SORT_CYCLE = ("attention",) + tuple(column.key for column in COLUMNS if column.key != "flags")
@@ -23,7 +33,7 @@ VIEW_LABELS = {"all": "All", "inbox": "Inbox", "hot": "Hot", "overdue": "Overdue
                "rotting": "Rotting", "mine": "Mine"}
 
 
-class ContactsPane(Vertical):
+class ContactsPane(TriageActions, Vertical):
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="contacts.filter"),
         Binding("v", "views", "Views", id="contacts.views"),
@@ -31,14 +41,7 @@ class ContactsPane(Vertical):
         Binding("S", "sort_reverse", "Reverse sort", show=False, id="contacts.reverse"),
         Binding("e", "edit", "Edit", id="contacts.edit"),
         Binding("a", "add", "Add", id="contacts.add"),
-        Binding("greater_than_sign,right_square_bracket", "advance", "Advance",
-                id="contacts.advance"),
-        Binding("less_than_sign,left_square_bracket", "back", "Back", id="contacts.back"),
-        Binding("m", "move", "Move to…", show=False, id="contacts.move"),
-        Binding("d", "disqualify", "Disqualify", id="contacts.disqualify"),
-        Binding("z", "snooze", "Follow-up", id="contacts.snooze"),
-        Binding("o", "assign", "Owner", id="contacts.assign"),
-        Binding("t", "tag", "Tag", id="contacts.tag"),
+        *triage_bindings("contacts", back="Back", owner_and_tag_shown=True),
         Binding("i", "import_file", "Import…", show=False, id="contacts.import"),
         Binding("x", "export_view", "Export view…", show=False, id="contacts.export"),
         Binding("escape", "clear", "Clear marks/filter", show=False, id="contacts.clear"),
@@ -58,16 +61,22 @@ class ContactsPane(Vertical):
         yield Static("", id="contacts-status")
         yield Input(placeholder="filter: stage:lead temp:hot score>60 owner:me overdue "
                                 "acme   (Enter keeps, Esc clears)", id="filter")
-        yield ContactTable(self.app.table_row, id="contacts-table")
+        yield ContactTable(services(self).table_row, id="contacts-table")
 
     @property
     def table(self) -> ContactTable:
         return self.query_one(ContactTable)
 
+    @property
+    def workspace(self) -> Workspace:
+        return services(self).workspace
+
+    def triage_targets(self) -> list[int]:
+        return self.table.targets()
+
     def on_mount(self) -> None:
         self.query_one("#filter", Input).display = False
-        workspace = self.app.workspace
-        self.table.set_ids(workspace.ids())  # shown at once; sorted when classified
+        self.table.set_ids(self.workspace.ids())  # shown at once; sorted when classified
         self.table.sort_key = "attention"
         self.table.focus()
         self._classify_everything()
@@ -82,7 +91,7 @@ class ContactsPane(Vertical):
             if not worker.is_cancelled:
                 self.app.call_from_thread(self._set_progress,
                                           f"classifying {done * 100 // max(total, 1)}%")
-        self.app.workspace.classify_all(progress)
+        self.workspace.classify_all(progress)
         self.app.call_from_thread(self._classified)
 
     def _set_progress(self, text: str) -> None:
@@ -117,8 +126,8 @@ class ContactsPane(Vertical):
                 self.app.call_from_thread(self._set_progress,
                                           f"classifying {done * 100 // max(total, 1)}%")
         try:
-            self.app.workspace.classify_all(progress)
-            ids = self.app.workspace.select(query, sort, descending)
+            self.workspace.classify_all(progress)
+            ids = self.workspace.select(query, sort, descending)
         except FunnelError as error:
             self.app.call_from_thread(self._set_problem, str(error))
             return
@@ -139,7 +148,7 @@ class ContactsPane(Vertical):
 
     def _show_status(self) -> None:
         table = self.table
-        total = len(self.app.workspace)
+        total = len(self.workspace)
         parts = [Content.styled(VIEW_LABELS[self.view], "bold"),
                  Content(f"{len(table.ids):,} of {total:,}")]
         order = table.sort_key + (" ↑" if table.sort_descending else "")
@@ -167,7 +176,7 @@ class ContactsPane(Vertical):
     def _filter_changed(self, event: Input.Changed) -> None:
         text = event.value.strip()
         try:
-            parse_query(text, self.app.workspace.user)
+            parse_query(text, self.workspace.user)
         except FunnelError as error:
             self._set_problem(str(error))
             return
@@ -176,7 +185,7 @@ class ContactsPane(Vertical):
         self._show_status()
         if self._filter_timer is not None:
             self._filter_timer.stop()
-        if len(self.app.workspace) > 20_000:  # let quick typing settle before a long pass
+        if len(self.workspace) > 20_000:  # let quick typing settle before a long pass
             self._filter_timer = self.set_timer(FILTER_DELAY, lambda: self.reselect())
         else:
             self.reselect()
@@ -204,7 +213,7 @@ class ContactsPane(Vertical):
             self.table.refresh()
         self._show_status()
 
-    def on_key(self, event) -> None:
+    def on_key(self, event: events.Key) -> None:
         if event.key == "escape" and self.query_one("#filter", Input).has_focus:
             event.stop()
             self.action_clear()
@@ -261,59 +270,46 @@ class ContactsPane(Vertical):
     # -- opening, adding, triage -----------------------------------------------
     @on(ContactTable.Opened)
     def _opened(self, event: ContactTable.Opened) -> None:
-        self.app.open_contact(event.contact_id, list(self.table.ids))
+        services(self).open_contact(event.contact_id, list(self.table.ids))
 
     def action_edit(self) -> None:
         current = self.table.current
         if current is not None:
-            self.app.open_contact(current, list(self.table.ids), edit=True)
+            services(self).open_contact(current, list(self.table.ids), edit=True)
 
     def action_add(self) -> None:
-        def added(values: dict | None) -> None:
-            if values is None:
+        def added(details: NewContactDetails | None) -> None:
+            if details is None:
                 return
             try:
-                contact_id = self.app.workspace.add(values)
+                contact_id = self.workspace.add(details.fields())
             except FunnelError as error:
                 self.app.notify(str(error), severity="error")
                 return
             self.table.set_ids(self.table.ids + [contact_id], contact_id)
-            self.app.open_contact(contact_id, list(self.table.ids))
+            services(self).open_contact(contact_id, list(self.table.ids))
         self.app.push_screen(AddContactDialog(), added)
-
-    def action_advance(self) -> None:
-        self.app.triage.advance(self.table.targets())
-
-    def action_back(self) -> None:
-        self.app.triage.back(self.table.targets())
-
-    def action_move(self) -> None:
-        self.app.triage.move_to(self.table.targets())
-
-    def action_disqualify(self) -> None:
-        self.app.triage.disqualify(self.table.targets())
-
-    def action_snooze(self) -> None:
-        self.app.triage.snooze(self.table.targets())
-
-    def action_assign(self) -> None:
-        self.app.triage.assign(self.table.targets())
-
-    def action_tag(self) -> None:
-        self.app.triage.tag(self.table.targets())
 
     def action_import_file(self) -> None:
         from funnel.tui.dialogs.transfer import ImportScreen
-        self.app.push_screen(ImportScreen())
+
+        def imported(result: ImportResult | None) -> None:
+            if result is not None:
+                self.app.notify("Imported: " + ", ".join(
+                    f"{value:,} {key}" for key, value in result.counts().items()))
+        self.app.push_screen(ImportScreen(), imported)
 
     def action_export_view(self) -> None:
-        from pathlib import Path
-
         from funnel.tui.dialogs.transfer import ExportScreen
+
+        def exported(done: Exported | None) -> None:
+            if done is not None:
+                self.app.notify(f"Exported {done.count:,} contacts to {literal(done.path)}",
+                                markup=False)
         what = VIEW_LABELS[self.view] + (f", filter {self.query_text}" if self.query_text else "")
-        day = self.app.today().isoformat()
+        day = services(self).today().isoformat()
         self.app.push_screen(ExportScreen(list(self.table.ids), what,
-                                          Path.cwd() / f"funnel-export-{day}.csv"))
+                                          Path.cwd() / f"funnel-export-{day}.csv"), exported)
 
     def contacts_changed(self, ids: tuple[int, ...]) -> None:
         """Something changed (here or in another session): redraw now, re-sort soon.

@@ -1,18 +1,36 @@
 """Triage actions (advance, move back, disqualify, snooze, assign, tag, adjust score)
-on one contact or on every marked one. The table and the card share them; each asks
-what it needs in a dialog and then goes through the workspace, never around it."""
+on one contact or on every marked one. The list and the card share them: the same
+bindings (``triage_bindings``) and the same actions (``TriageActions``). Each asks what
+it needs in a dialog and then goes through the workspace, never around it."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Callable
+from typing import Callable
+
+from textual.binding import Binding
+from textual.dom import DOMNode
 
 from funnel.engine.errors import FunnelError
+from funnel.engine.rules.ruleset import Stage
+from funnel.engine.workspace.facade import Workspace
+from funnel.tui.app.services import services
+from funnel.tui.dialogs.prompts import (DISQUALIFY_REASONS, ChoiceDialog, FollowUp,
+                                        ScoreAdjustDialog, ScoreAdjustment, SnoozeDialog,
+                                        TextDialog)
 
-from funnel.tui.dialogs.prompts import (DISQUALIFY_REASONS, NO_DATE, ChoiceDialog, ScoreAdjustDialog, SnoozeDialog,
-                      TextDialog)
 
-if TYPE_CHECKING:
-    from funnel.tui.app.app import FunnelApp
+def triage_bindings(scope: str, *, back: str, owner_and_tag_shown: bool) -> list[Binding]:
+    """The triage keys; ids are ``<scope>.advance`` and so on (keys.yaml remaps them)."""
+    return [
+        Binding("greater_than_sign,right_square_bracket", "advance", "Advance",
+                id=f"{scope}.advance"),
+        Binding("less_than_sign,left_square_bracket", "back", back, id=f"{scope}.back"),
+        Binding("m", "move", "Move to…", show=False, id=f"{scope}.move"),
+        Binding("d", "disqualify", "Disqualify", id=f"{scope}.disqualify"),
+        Binding("z", "snooze", "Follow-up", id=f"{scope}.snooze"),
+        Binding("o", "assign", "Owner", show=owner_and_tag_shown, id=f"{scope}.assign"),
+        Binding("t", "tag", "Tag", show=owner_and_tag_shown, id=f"{scope}.tag"),
+    ]
 
 
 def _plural(count: int, word: str) -> str:
@@ -20,15 +38,19 @@ def _plural(count: int, word: str) -> str:
 
 
 class Triage:
-    def __init__(self, app: "FunnelApp") -> None:
-        self.app = app
+    """Triage started from ``host`` (the list or the card)."""
+
+    def __init__(self, host: DOMNode) -> None:
+        self._host = host
 
     @property
-    def workspace(self):
-        return self.app.workspace
+    def workspace(self) -> Workspace:
+        return services(self._host).workspace
 
     def _apply(self, ids: list[int], change: Callable[[int], object], done: str) -> None:
-        """Apply ``change`` to each contact; report what happened in one notification."""
+        """Apply ``change`` to each contact; report what happened in one notification.
+        ``change`` returns False for a contact it left alone."""
+        app = self._host.app
         changed, problems = 0, []
         for contact_id in ids:
             try:
@@ -37,13 +59,13 @@ class Triage:
             except FunnelError as error:
                 problems.append(f"#{contact_id}: {error}")
         if changed:
-            self.app.notify(f"{done}: {_plural(changed, 'contact')}")
+            app.notify(f"{done}: {_plural(changed, 'contact')}")
         if problems:
             more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
-            self.app.notify("\n".join(problems[:3]) + more, severity="error", timeout=8)
-        self.app.after_triage(ids)
+            app.notify("\n".join(problems[:3]) + more, severity="error", timeout=8)
+        services(self._host).after_triage(ids)
 
-    def _stage_at(self, contact_id: int, step: int):
+    def _stage_at(self, contact_id: int, step: int) -> Stage | None:
         rules = self.workspace.rules
         current = rules.by_id.get(self.workspace.classification(contact_id).stage)
         if current is None or current.is_exit:
@@ -51,14 +73,15 @@ class Triage:
         index = rules.stages.index(current) + step
         return rules.stages[index] if 0 <= index < len(rules.stages) else None
 
+    def _move(self, contact_id: int, step: int, why: str) -> object:
+        target = self._stage_at(contact_id, step)
+        if target is None:
+            return False
+        return self.workspace.move(contact_id, target.id, why)
+
     # -- actions -------------------------------------------------------------
     def advance(self, ids: list[int]) -> None:
-        def change(contact_id: int):
-            target = self._stage_at(contact_id, 1)
-            if target is None:
-                return False
-            return self.workspace.move(contact_id, target.id, "advanced by hand")
-        self._apply(ids, change, "Advanced")
+        self._apply(ids, lambda cid: self._move(cid, 1, "advanced by hand"), "Advanced")
 
     def back(self, ids: list[int]) -> None:
         if not ids:
@@ -69,17 +92,12 @@ class Triage:
 
         def answered(why: str | None) -> None:
             if why:
-                def change(contact_id: int):
-                    target = self._stage_at(contact_id, -1)
-                    if target is None:
-                        return False
-                    return self.workspace.move(contact_id, target.id, why)
-                self._apply(ids, change, "Moved back")
+                self._apply(ids, lambda cid: self._move(cid, -1, why), "Moved back")
 
-        self.app.push_screen(TextDialog(f"Move back{where}{count}: why?",
-                                        hint="The reason goes into the history; "
-                                             "the stage stays pinned until released."),
-                             answered)
+        self._host.app.push_screen(TextDialog(f"Move back{where}{count}: why?",
+                                              hint="The reason goes into the history; "
+                                                   "the stage stays pinned until released."),
+                                   answered)
 
     def move_to(self, ids: list[int]) -> None:
         if not ids:
@@ -96,9 +114,9 @@ class Triage:
                 if why:
                     self._apply(ids, lambda cid: self.workspace.move(cid, stage_id, why),
                                 f"Moved to {stage_id}")
-            self.app.push_screen(TextDialog(f"Move to {stage_id}: why?"), reasoned)
+            self._host.app.push_screen(TextDialog(f"Move to {stage_id}: why?"), reasoned)
 
-        self.app.push_screen(ChoiceDialog("Move to stage", stages), picked)
+        self._host.app.push_screen(ChoiceDialog("Move to stage", stages), picked)
 
     def disqualify(self, ids: list[int]) -> None:
         if not ids:
@@ -109,34 +127,35 @@ class Triage:
             if reason:
                 self._apply(ids, lambda cid: self.workspace.disqualify(cid, reason),
                             "Disqualified")
-        self.app.push_screen(ChoiceDialog(f"Disqualify{count}: why?",
-                                          [(reason, reason) for reason in DISQUALIFY_REASONS],
-                                          other="another reason…"), answered)
+        self._host.app.push_screen(
+            ChoiceDialog(f"Disqualify{count}: why?",
+                         [(reason, reason) for reason in DISQUALIFY_REASONS],
+                         other="another reason…"), answered)
 
     def snooze(self, ids: list[int]) -> None:
         if not ids:
             return
 
-        def answered(day: str | None) -> None:
-            if day == NO_DATE:
-                day = ""
-            if day is not None:
-                self._apply(ids, lambda cid: self.workspace.edit(cid, {"follow_up": day or None}),
-                            f"Follow-up {day}" if day else "Follow-up cleared")
-        self.app.push_screen(SnoozeDialog(self.app.today()), answered)
+        def answered(follow_up: FollowUp | None) -> None:
+            if follow_up is None:
+                return
+            day = follow_up.day.isoformat() if follow_up.day else None
+            self._apply(ids, lambda cid: self.workspace.edit(cid, {"follow_up": day}),
+                        f"Follow-up {day}" if day else "Follow-up cleared")
+        self._host.app.push_screen(SnoozeDialog(services(self._host).today()), answered)
 
     def assign(self, ids: list[int]) -> None:
         if not ids:
             return
+        user = self.workspace.user
         current = self.workspace.get(ids[0]).get("owner") if len(ids) == 1 else None
 
         def answered(owner: str | None) -> None:
             if owner is not None:
                 self._apply(ids, lambda cid: self.workspace.edit(cid, {"owner": owner or None}),
                             f"Assigned to {owner}" if owner else "Unassigned")
-        self.app.push_screen(TextDialog("Owner (empty: nobody)", current or self.workspace.user,
-                                        allow_empty=True,
-                                        suggestions=[self.workspace.user]), answered)
+        self._host.app.push_screen(TextDialog("Owner (empty: nobody)", current or user,
+                                              allow_empty=True, suggestions=[user]), answered)
 
     def tag(self, ids: list[int]) -> None:
         if not ids:
@@ -148,24 +167,67 @@ class Triage:
             remove = text.startswith("-")
             tag = text.lstrip("-").strip().lower()
 
-            def change(contact_id: int):
+            def change(contact_id: int) -> object:
                 tags = list(self.workspace.get(contact_id).get("tags") or [])
                 if remove == (tag not in tags):
                     return False
                 tags = [t for t in tags if t != tag] if remove else tags + [tag]
                 return self.workspace.edit(contact_id, {"tags": tags})
             self._apply(ids, change, f"{'Untagged' if remove else 'Tagged'} {tag}")
-        self.app.push_screen(TextDialog("Tag (a leading - removes it)"), answered)
+        self._host.app.push_screen(TextDialog("Tag (a leading - removes it)"), answered)
 
     def adjust_score(self, contact_id: int) -> None:
         document = self.workspace.get(contact_id)
 
-        def answered(result: tuple[int, str] | None) -> None:
-            if result is not None:
-                points, reason = result
+        def answered(adjustment: ScoreAdjustment | None) -> None:
+            if adjustment is not None:
                 self._apply([contact_id],
-                            lambda cid: self.workspace.adjust_score(cid, points, reason),
+                            lambda cid: self.workspace.adjust_score(cid, adjustment.points,
+                                                                    adjustment.reason),
                             "Score adjusted")
-        self.app.push_screen(ScoreAdjustDialog(document.get("score_adjustment") or 0,
-                                               document.get("score_adjustment_reason") or ""),
-                             answered)
+        self._host.app.push_screen(
+            ScoreAdjustDialog(document.get("score_adjustment") or 0,
+                              document.get("score_adjustment_reason") or ""), answered)
+
+    def unpin(self, contact_id: int) -> None:
+        try:
+            self.workspace.unpin(contact_id)
+        except FunnelError as error:
+            self._host.app.notify(str(error), severity="error")
+            return
+        self._host.app.notify("Stage back to automatic")
+        services(self._host).after_triage([contact_id])
+
+
+class TriageActions:
+    """The actions behind ``triage_bindings``, mixed into the list and the card;
+    each acts on ``triage_targets()``."""
+
+    def triage_targets(self) -> list[int]:
+        raise NotImplementedError
+
+    @property
+    def triage(self) -> Triage:
+        assert isinstance(self, DOMNode), "mixed into a widget or a screen"
+        return Triage(self)
+
+    def action_advance(self) -> None:
+        self.triage.advance(self.triage_targets())
+
+    def action_back(self) -> None:
+        self.triage.back(self.triage_targets())
+
+    def action_move(self) -> None:
+        self.triage.move_to(self.triage_targets())
+
+    def action_disqualify(self) -> None:
+        self.triage.disqualify(self.triage_targets())
+
+    def action_snooze(self) -> None:
+        self.triage.snooze(self.triage_targets())
+
+    def action_assign(self) -> None:
+        self.triage.assign(self.triage_targets())
+
+    def action_tag(self) -> None:
+        self.triage.tag(self.triage_targets())

@@ -12,179 +12,27 @@ it, so every contact is reclassified; R drops the draft.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-
-from textual import events, on, work
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.content import Content
-from textual.message import Message
-from textual.timer import Timer
 from textual.widgets import Input, Static
-from textual.worker import get_current_worker
 
 from funnel.engine.errors import FunnelError
+from funnel.engine.rules.editing import (EditError, RulesConflict, RulesText, format_number,
+                                         save_rules)
 from funnel.engine.rules.ruleset import Rules
-from funnel.engine.rules.editing import (HALF_LIFE, EditError, RulesConflict, RulesText,
-                               file_fingerprint, format_number, is_preset, parse_number,
-                               save_rules)
+from funnel.engine.workspace.facade import Workspace
 
-from funnel.tui.widgets.text import fit, literal
-
-REFRESH_DELAY = 0.3  # seconds of quiet after contact changes before the preview is redone
-CELL_WIDTH = 7
-TEMPERATURE_ORDER = ("hot", "warm", "cold")
-
-
-class _Stopped(Exception):
-    """Raised from a progress callback to end a preview nobody waits for any more."""
-
-
-@dataclass(frozen=True)
-class RowSpec:
-    """What one row of the list stands for."""
-
-    kind: str  # fit, engagement, half_life, grade, temperature, lead_type
-    keys: tuple[str | None, str | None]  # the numbers in its two cells (None: none)
-    label: str
-    condition: str = ""  # shown literally
-    value: str = ""  # the first cell of a row without numbers (hot, SRL, ...)
-    line: int = 0
-    note: str = ""  # said in the detail line
-
-
-def build_rows(rules: Rules, text: RulesText | None) -> list[tuple[str, list[RowSpec]]]:
-    """The sections of the list and their rows, in the order of the rules file."""
-    slots = text.slots if text is not None else {}
-
-    def key(name: str) -> str | None:
-        return name if name in slots else None
-
-    fit_rows = [RowSpec("fit", (key(f"{rule.id}.points"), None), rule.label,
-                        rule.when.text if rule.when else "", line=rule.line)
-                for rule in rules.fit]
-    engagement = []
-    for rule in rules.engagement:
-        if rule.activity:
-            engagement.append(RowSpec(
-                "engagement", (key(f"{rule.id}.points"), key(f"{rule.id}.max")), rule.label,
-                f"each {rule.activity}", line=rule.line,
-                note=f"points per {rule.activity}, halving every half-life; max caps the total"))
-        else:
-            engagement.append(RowSpec("engagement", (key(f"{rule.id}.points"), None),
-                                      rule.label, rule.when.text if rule.when else "",
-                                      line=rule.line, note="flat points; they do not fade"))
-    engagement.insert(0, RowSpec("half_life", (key(HALF_LIFE), None),
-                                 "Half-life of engagement points, in days",
-                                 note="an activity's points halve every this many days"))
-    grades = [RowSpec("grade", (key(f"grades.{grade}"), None), f"Grade {grade}",
-                      note=f"grade {grade}: a score of at least this")
-              for grade, _ in rules.grades]
-    grades.append(RowSpec("grade", (None, None), "Grade 1", "below grade 2",
-                          note="grade 1: everything below grade 2"))
-    temperatures = [RowSpec("temperature", (None, None), choice.label
-                            if choice.label != choice.value else "", choice.when.text,
-                            value=choice.value, line=choice.line) for choice in rules.temperatures]
-    temperatures.append(RowSpec("temperature", (None, None), "otherwise", "",
-                                value=rules.temperature_default))
-    lead_types = [RowSpec("lead_type", (None, None), choice.label
-                          if choice.label != choice.value else "", choice.when.text,
-                          value=choice.value, line=choice.line) for choice in rules.lead_types]
-    lead_types.append(RowSpec("lead_type", (None, None), "otherwise", "",
-                              value=rules.lead_type_default or "none"))
-    return [
-        ("Fit: who they are (flat points when the condition holds)", fit_rows),
-        ("Engagement: what they do (fades with the half-life)", engagement),
-        ("Grades: the lowest score of each", grades),
-        ("Temperature (first match wins)", temperatures),
-        ("Lead types (first match wins)", lead_types),
-    ]
-
-
-def number_text(key: str, value: float | None) -> str:
-    if value is None:
-        return "no cap" if key.endswith(".max") else ""
-    if key.startswith("grades."):
-        return f"≥{format_number(value)}"
-    if key == HALF_LIFE:
-        return f"{format_number(value)}d"
-    if key.endswith(".max"):
-        return f"≤{format_number(value)}"
-    return f"+{format_number(value)}" if value > 0 else format_number(value)
-
-
-def short_path(path: str) -> str:
-    home = str(Path.home())
-    return "~" + path[len(home):] if home != "/" and path.startswith(home + "/") else path
-
-
-class RuleRow(Static):
-    """One row of the list: a gutter, the number cells, the label and the condition."""
-
-    class Clicked(Message):
-        def __init__(self, row: "RuleRow") -> None:
-            super().__init__()
-            self.row = row
-
-    def __init__(self, spec: RowSpec, index: int, painter) -> None:
-        super().__init__("", classes=f"rule-row -{spec.kind}")
-        self.spec = spec
-        self.index = index
-        self._painter = painter
-
-    def on_mount(self) -> None:
-        self._painter(self)
-
-    def show(self, line: Content) -> None:
-        # One line of fixed size: repaint it without a layout pass of the whole screen.
-        self.update(line, layout=False)
-
-    def on_click(self, event: events.Click) -> None:
-        self.post_message(self.Clicked(self))
-
-
-class EditLine(Vertical):
-    """A number being edited, in place of its row: the row's text either side of the
-    field, and under it what is wrong with the value typed."""
-
-    def __init__(self, row: RuleRow, before: Content, field: Input, after: Content) -> None:
-        super().__init__(id="scoring-editing", classes="rule-row -cursor")
-        self.row = row
-        self._parts = (before, field, after)
-
-    def compose(self) -> ComposeResult:
-        before, field, after = self._parts
-        with Horizontal(classes="rule-edit-line"):
-            head = Static(before, classes="rule-edit-before")
-            head.styles.width = before.cell_length
-            yield head
-            yield field
-            yield Static(after, classes="rule-edit-after")
-        yield Static("", id="scoring-error", classes="rule-error")
-
-    def show_error(self, message: str) -> None:
-        error = self.query_one("#scoring-error", Static)
-        error.update(Content.styled("✗ " + literal(message), "$error") if message else "")
-        error.display = bool(message)
-        if message:  # once laid out (shown, then wrapped), scroll it all into view
-            self.call_after_refresh(self._reveal, error)
-
-    def _reveal(self, widget: Static) -> None:
-        if widget.is_attached and widget.display:
-            self.screen.scroll_to_widget(widget, animate=False)
-
-
-class RulesView(VerticalScroll, can_focus=False):
-    """The scrolling list of rules."""
-
-
-class RuleDetail(Static, can_focus=True):
-    """What the cursor is on, in full. It holds the keyboard focus for the list (the
-    keys are the pane's): a focus change then restyles this one widget, not every row,
-    as it would if the list itself took focus."""
-
+from funnel.tui.app.services import services
+from funnel.tui.panes.scoring.draft import (inline_message, read_rules_file, typed_value,
+                                            why_not_editable, with_number)
+from funnel.tui.panes.scoring.preview import PreviewPanel, Stats
+from funnel.tui.panes.scoring.rows import build_rows, row_parts, short_path, value_of
+from funnel.tui.panes.scoring.rule_list import EditLine, RuleDetail, RuleRow, RulesView
+from funnel.tui.panes.scoring.status import detail_line, status_line
+from funnel.tui.widgets.background import shown
 
 
 class ScoringPane(Vertical):
@@ -235,60 +83,50 @@ class ScoringPane(Vertical):
         self.drafts: dict[str, float | None] = {}  # applied numbers: key -> value
         self.draft_text: str | None = None
         self.draft_rules: Rules | None = None
-        self.current_stats: dict | None = None  # counts under the active rules
-        self.draft_stats: dict | None = None  # counts under the draft
-        self.busy = False  # a preview is being computed
         self.editing: str | None = None  # the key of the number being edited
-        self.cursor = 0
-        self.column = 0
-        self._rows: list[RuleRow] = []
-        self._progress = ""
-        self._stale = True  # the counts need computing again
+        self._list = RulesView(self._paint, id="scoring-rules")
         self._target_state: str | None = None  # the save target's fingerprint at load
-        self._timer: Timer | None = None
-        self._generation = 0  # bumped whenever what the preview depends on changes
+        self._preview = PreviewPanel(on_progress=self._progressed, on_failed=self._failed,
+                                     id="scoring-preview-box")
 
     # -- building ----------------------------------------------------------------
     def compose(self) -> ComposeResult:
         yield Static("", id="scoring-status")
         with Horizontal(id="scoring-body"):
-            yield RulesView(id="scoring-rules")
-            with VerticalScroll(id="scoring-preview-box"):
-                yield Static("", id="scoring-preview")
+            yield self._list
+            yield self._preview
         yield RuleDetail("", id="scoring-detail")
 
     @property
-    def workspace(self):
-        return self.app.workspace
+    def workspace(self) -> Workspace:
+        return services(self).workspace
 
     @property
     def target(self) -> str | None:
         """Where Save writes: the user's rules file."""
-        return self.app.settings.rules_path
+        return services(self).settings.rules_path
+
+    @property
+    def current_stats(self) -> Stats | None:
+        """The counts under the active rules (None until counted)."""
+        return self._preview.current
+
+    @property
+    def draft_stats(self) -> Stats | None:
+        """The counts under the draft (None while there is none, or it is counting)."""
+        return self._preview.draft
 
     def load(self, keep_drafts: bool = False) -> None:
         """(Re)build the list from the workspace's rules and their file."""
         if self.editing is not None:
-            self._end_edit(refocus=self._shown())
-        rules = self.workspace.rules
+            self._end_edit(refocus=shown(self))
         kept = dict(self.drafts) if keep_drafts else {}
-        self.base_rules = rules
-        self.problem = ""
-        try:
-            self.text = RulesText.of(rules)
-        except FunnelError as error:
-            self.text = None
-            self.problem = f"read only: {error}"
-        if self.text is not None and self.text.stale:
-            self.problem = ("the rules file changed on disk since Funnel loaded it; drafts "
-                            "start from the file as it is now")
-        try:
-            self._target_state = file_fingerprint(self.target) if self.target else None
-        except FunnelError as error:
-            self._target_state = None
-            self.problem = str(error)
+        self.base_rules = self.workspace.rules
+        found = read_rules_file(self.base_rules, self.target)
+        self.text, self.problem = found.text, found.problem
+        self._target_state = found.target_state
         self.drafts = {}
-        self.draft_text = self.draft_rules = self.draft_stats = None
+        self.draft_text = self.draft_rules = None
         self._build_list()
         if kept and self.text is not None:
             usable = {key: value for key, value in kept.items() if key in self.text.slots}
@@ -302,236 +140,80 @@ class ScoringPane(Vertical):
 
     def _build_list(self) -> None:
         assert self.base_rules is not None
-        sections = build_rows(self.base_rules, self.text)
-        specs = [spec for _, section in sections for spec in section]
-        if [row.spec.kind for row in self._rows] == [spec.kind for spec in specs]:
-            # The same shape (after a save or a revert): repaint, do not mount again.
-            for row, spec in zip(self._rows, specs):
-                row.spec = spec
-            self.call_after_refresh(self._paint_all)
-            return
-        view = self.query_one(RulesView)
-        view.remove_children()
-        widgets: list = []
-        self._rows = []
-        for number, (title, section) in enumerate(sections):
-            widgets.append(Static(title, classes="rule-section" + (" -first" if not number
-                                                                   else "")))
-            for spec in section:
-                row = RuleRow(spec, len(self._rows), self._paint)
-                self._rows.append(row)
-                widgets.append(row)
-        view.mount_all(widgets)
-        self.cursor = min(self.cursor, len(self._rows) - 1)
+        self._list.build(build_rows(self.base_rules, self.text))
         self.call_after_refresh(self._paint_all)
 
     # -- showing -------------------------------------------------------------------
-    def value_of(self, key: str) -> float | None:
-        if key in self.drafts:
-            return self.drafts[key]
-        assert self.text is not None
-        return self.text.slots[key].value
-
     def _paint_all(self) -> None:
-        for row in self._rows:
+        rows = self._list.rows
+        for row in rows:
             self._paint(row)
         self._show_status()
         self._show_detail()
-        self._show_preview()
-        if self._rows:
-            self._rows[self.cursor].scroll_visible(animate=False)
+        self._preview.show()
+        if rows:
+            rows[self.cursor].scroll_visible(animate=False)
 
     def _parts(self, row: RuleRow) -> list[Content]:
-        """The pieces of a row's line: gutter, its number cells, label and condition."""
-        spec = row.spec
-        here = row.index == self.cursor
-        changed = any(key in self.drafts for key in spec.keys if key)
-        parts = [Content(("▶" if here else " ") + ("*" if changed else " "))]
-        columns = 2 if spec.kind in ("engagement", "half_life") else 1
-        for column, key in enumerate(spec.keys[:columns]):
-            if key is None:
-                if column == 0 and spec.value:
-                    parts.append(Content.styled(fit(literal(spec.value), CELL_WIDTH - 1),
-                                                "bold") + Content(" "))
-                else:
-                    parts.append(Content(" " * CELL_WIDTH))
-                continue
-            style = "bold underline" if key in self.drafts else ""
-            if self.text is not None and self.text.slots[key].locked:
-                style = "dim"
-            shown = number_text(key, self.value_of(key))[:CELL_WIDTH - 1]
-            text = Content(" " * (CELL_WIDTH - 1 - len(shown))) + Content.styled(shown, style)
-            if here and column == self.column:
-                text = text.stylize("reverse")
-            parts.append(text + Content(" "))
-        desc = [Content(literal(spec.label))] if spec.label else []
-        if spec.condition:
-            desc.append(Content.styled(literal(" ".join(spec.condition.split())), "dim"))
-        parts.append(Content("  ").join(desc))
-        return parts
+        return row_parts(row.spec, row.index == self.cursor, self._list.column, self.drafts,
+                         self.text)
 
     def _paint(self, row: RuleRow) -> None:
         row.set_class(row.index == self.cursor, "-cursor")
         row.show(Content("").join(self._parts(row)))
 
     def _show_status(self) -> None:
-        rules = self.base_rules
-        if rules is None:
+        if self.base_rules is None:
             return
-        parts = [Content.styled(f"Rules: {literal(rules.name)}", "bold")]
-        if self.drafts:
-            count = len(self.drafts)
-            parts.append(Content.styled(f"{count} unsaved change{'s' if count > 1 else ''}",
-                                        "bold $warning"))
-        if self._progress:
-            parts.append(Content.styled(self._progress, "italic"))
-        if self.problem:
-            parts.append(Content.styled(literal(self.problem), "$warning"))
-        if self.drafts and self.target:
-            parts.append(Content(f"ctrl+s saves to {literal(short_path(str(self.target)))}"))
-        elif is_preset(rules.source):
-            parts.append(Content("the shipped preset (never changed: ctrl+s saves your copy)"))
-        else:
-            parts.append(Content(literal(short_path(rules.source))))
-        self.query_one("#scoring-status", Static).update(Content(" · ").join(parts),
-                                                         layout=False)
+        line = status_line(self.base_rules, self.drafts, self._preview.progress,
+                           self.problem, self.target)
+        self.query_one("#scoring-status", Static).update(line, layout=False)
 
     def _show_detail(self) -> None:
         detail = self.query_one("#scoring-detail", Static)
-        if not self._rows:
+        if not self._list.rows:
             detail.update("")
             return
-        spec = self._rows[self.cursor].spec
-        key = self.selected_key
-        parts: list[Content] = []
-        if key is not None and self.text is not None:
-            slot = self.text.slots[key]
-            head = Content.styled(f"{slot.what}: {slot.title}", "bold")
-            if key in self.drafts:
-                head += Content(f" {number_text(key, self.drafts[key])} (was "
-                                f"{number_text(key, slot.value)})")
-            parts.append(head)
-            if slot.locked:
-                parts.append(Content.styled(f"not editable here: {slot.locked}", "$warning"))
-        elif spec.label:
-            parts.append(Content.styled(literal(spec.label), "bold"))
-        if spec.note:
-            parts.append(Content(spec.note))
-        if spec.condition and not spec.condition.startswith("each "):
-            parts.append(Content.styled("when ", "dim") + Content(literal(
-                " ".join(spec.condition.split()))))
-        line = self.text.slots[key].line if key is not None and self.text else spec.line
-        if line:
-            parts.append(Content.styled(f"line {line}", "dim"))
-        if self.editing is not None:
-            parts = [Content.styled("Enter applies · Esc cancels · an empty cap means no cap"
-                                    if self.editing.endswith(".max") else
-                                    "Enter applies · Esc cancels", "bold")] + parts
-        elif key is None and spec.kind in ("temperature", "lead_type"):
-            parts.append(Content.styled("(edited in the rules file, not here)", "dim"))
-        detail.update(Content(" · ").join(parts), layout=False)
+        line = detail_line(self._list.rows[self.cursor].spec, self.selected_key, self.text,
+                           self.drafts, self.editing)
+        detail.update(line, layout=False)
 
     @property
     def rows(self) -> list[RuleRow]:
         """The rows of the list, in order (section titles left out)."""
-        return list(self._rows)
+        return list(self._list.rows)
+
+    @property
+    def cursor(self) -> int:
+        return self._list.cursor
 
     @property
     def selected_key(self) -> str | None:
-        if not self._rows:
-            return None
-        keys = self._rows[self.cursor].spec.keys
-        return keys[self.column] if keys[self.column] is not None else keys[0]
-
-    def _show_preview(self) -> None:
-        """Counts now (and under the draft, with the change) by temperature, grade, stage
-        and lead type. Blank lines between the groups only when there is room."""
-        box = self.query_one("#scoring-preview", Static)
-        current, draft = self.current_stats, self.draft_stats
-        if current is None:
-            box.update(Content.styled("Preview\n", "bold") + Content.styled(
-                self._progress or "counting contacts…", "italic"))
-            return
-        with_draft = bool(self.drafts)
-        if with_draft:
-            head = [Content.styled(f"{'':<12}{'now':>7}{'draft':>8}{'change':>8}", "bold")]
-            if draft is None:
-                head.append(Content.styled(self._progress or "computing the draft…",
-                                           "italic $warning"))
-        else:
-            head = [Content.styled(f"{'':<12}{'now':>7}", "bold")
-                    + Content.styled("  edit a number", "dim"),
-                    Content.styled(f"{'':<21}to preview it", "dim")]
-        groups = [
-            [Content(f"{'contacts':<12}{current['total']:>7,}")],
-            self._group(current, draft, "temperatures",
-                        [(name, name) for name in TEMPERATURE_ORDER]),
-            self._group(current, draft, "grades",
-                        [(str(grade), f"grade {grade}") for grade in (4, 3, 2, 1)]),
-            self._group(current, draft, "stages", [(name, name) for name in current["stages"]]),
-            self._group(current, draft, "lead_types",
-                        [(name, name) for name in current["lead_types"]]),
-        ]
-        room = self.query_one("#scoring-preview-box").size.height or 1000
-        needed = len(head) + sum(len(group) + 1 for group in groups[:4])
-        lines = list(head)
-        for group in groups:
-            if needed <= room:
-                lines.append(Content(""))
-            lines += group
-        box.update(Content("\n").join(lines))
-
-    def _group(self, current: dict, draft: dict | None, group: str,
-               names: list[tuple[str, str]]) -> list[Content]:
-        lines = []
-        for name, label in names:
-            now = current[group].get(name, 0)
-            line = Content(f"{literal(label)[:12]:<12}{now:>7,}")
-            if self.drafts and draft is not None:
-                after = draft[group].get(name, 0)
-                delta = after - now
-                line += Content.styled(f"{after:>8,}", "bold" if delta else "dim")
-                if delta:
-                    line += Content.styled(f"{delta:>+8,}",
-                                           "bold $success" if delta > 0 else "bold $error")
-            lines.append(line)
-        return lines
+        return self._list.selected_key
 
     def on_resize(self) -> None:
         if self.current_stats is not None:
-            self._show_preview()
+            self._preview.show()
 
     # -- moving ----------------------------------------------------------------------
     def _move(self, index: int) -> None:
-        if not self._rows or self.editing is not None:
+        if not self._list.rows or self.editing is not None:
             return
-        index = max(0, min(index, len(self._rows) - 1))
-        old, self.cursor = self.cursor, index
-        if self._rows[index].spec.keys[self.column] is None:
-            self.column = 0
-        self._paint(self._rows[old])
-        self._paint(self._rows[index])
-        self._rows[index].scroll_visible(animate=False)
+        self._list.move(index)
         self._show_detail()
 
     def action_cursor(self, delta: int) -> None:
         self._move(self.cursor + delta)
 
     def action_jump(self, index: int) -> None:
-        self._move(index if index >= 0 else len(self._rows) - 1)
+        self._move(index if index >= 0 else len(self._list.rows) - 1)
 
     def action_page(self, direction: int) -> None:
-        height = max(1, self.query_one(RulesView).size.height - 2)
-        self._move(self.cursor + direction * height)
+        self._move(self.cursor + direction * max(1, self._list.size.height - 2))
 
     def action_column(self, column: int) -> None:
-        if not self._rows or self.editing is not None:
-            return
-        if self._rows[self.cursor].spec.keys[column] is None:
-            return
-        self.column = column
-        self._paint(self._rows[self.cursor])
-        self._show_detail()
+        if self._list.rows and self.editing is None and self._list.move_to_column(column):
+            self._show_detail()
 
     @on(RuleRow.Clicked)
     def _clicked(self, event: RuleRow.Clicked) -> None:
@@ -544,81 +226,36 @@ class ScoringPane(Vertical):
         focused = self.app.focused
         if focused is None or self not in focused.ancestors_with_self:
             self.query_one(RuleDetail).focus()
-        if self._stale:
-            self._schedule(0)
+        self._preview.resume()
 
     # -- editing -----------------------------------------------------------------------
     async def action_edit(self) -> None:
-        if self.editing is not None or not self._rows:
+        rows = self._list.rows
+        if self.editing is not None or not rows:
             return
-        key = self.selected_key
-        if key is None or self.text is None:
+        key, row = self.selected_key, rows[self.cursor]
+        refused = why_not_editable(self.text, self.problem, row.spec.kind, key)
+        if refused or key is None:
             self.app.bell()
-            kind = self._rows[self.cursor].spec.kind
-            self.notify(self.problem or "These rules cannot be edited here"
-                        if self.text is None else
-                        "Grade 1 has no bar of its own: edit grade 2's" if kind == "grade" else
-                        "Only numbers are edited here; conditions and first-match rules live "
-                        f"in {short_path(self.text.source)}", severity="warning")
+            self.notify(refused, severity="warning")
             return
-        slot = self.text.slots[key]
-        if slot.locked:
-            self.app.bell()
-            self.notify(f"{slot.what}: {slot.title} is not editable here: {slot.locked}",
-                        severity="warning")
-            return
-        row = self._rows[self.cursor]
-        column = row.spec.keys.index(key)
-        value = self.value_of(key)
-        field = Input(format_number(value) if value is not None else "",
-                      classes="rule-edit", id="scoring-edit")
+        value = value_of(key, self.drafts, self.text)
         self.editing = key
-        parts = self._parts(row)
-        line = EditLine(row, Content("").join(parts[:column + 1]), field,
-                        Content("").join(parts[column + 2:]))
+        line = EditLine(row, self._parts(row), row.spec.keys.index(key),
+                        format_number(value) if value is not None else "", self._value_typed)
+        field = line.field
         with self.app.batch_update():  # one frame for the row, the field and the footer
-            row.display = False
             # Awaited, so keys typed straight after Enter reach the field.
-            await self.query_one(RulesView).mount(line, after=row)
+            await self._list.open_editor(line)
             field.cursor_position = len(field.value)
             field.focus()
             self._show_detail()
 
-    def _inline(self, error: EditError) -> str:
-        """An error as said under its own row: without the rule's name, which is right
-        above; with the line when it is about another one."""
-        assert self.text is not None
-        message = error.reason
-        slot = self.text.slots.get(error.key or "")
-        if slot is not None and message.startswith(f"{slot.what}: "):
-            message = message[len(slot.what) + 2:]
-        if error.line and (slot is None or slot.line != error.line):
-            message += f" (line {error.line})"
-        return message
-
     def _value_typed(self, typed: str) -> float | None:
         """The typed text as a value for the number being edited; ValueError if it is not."""
-        assert self.editing is not None and self.text is not None
-        if not typed.strip() and self.text.slots[self.editing].optional:
-            return None
-        value = parse_number(typed)
-        others = {key: other for key, other in self.drafts.items() if key != self.editing}
-        try:
-            self.text.check(self.editing, value, others)
-        except EditError as error:
-            raise ValueError(self._inline(error)) from None
-        return value
-
-    @on(Input.Changed, "#scoring-edit")
-    def _typed(self, event: Input.Changed) -> None:
-        if self.editing is None:
-            return
-        try:
-            self._value_typed(event.value)
-        except ValueError as error:
-            self._edit_line().show_error(str(error))
-            return
-        self._edit_line().show_error("")
+        if self.editing is None or self.text is None:
+            return None  # a keystroke that arrived after the edit ended
+        return typed_value(self.text, self.editing, typed, self.drafts)
 
     @on(Input.Submitted, "#scoring-edit")
     def _submitted(self, event: Input.Submitted) -> None:
@@ -636,15 +273,11 @@ class ScoringPane(Vertical):
             self._edit_line().show_error(str(error))
             self.app.bell()
             return False
-        drafts = dict(self.drafts)
-        if value == self.text.slots[key].value:
-            drafts.pop(key, None)  # back to what the file says
-        else:
-            drafts[key] = value
+        drafts = with_number(self.text, self.drafts, key, value)
         try:
             text, rules = self.text.draft(drafts)
         except EditError as error:
-            self._edit_line().show_error(self._inline(error))
+            self._edit_line().show_error(inline_message(self.text, error))
             self.app.bell()
             return False
         self.drafts = drafts
@@ -659,10 +292,8 @@ class ScoringPane(Vertical):
         self.editing = None
         if key is None:
             return
-        row = self._row_of(key)
-        for line in self.query(EditLine):
-            line.remove()
-        row.display = True
+        row = self._list.row_of(key)
+        self._list.close_editor(row)
         if refocus:
             self.query_one(RuleDetail).focus()
         self._paint(row)
@@ -679,9 +310,6 @@ class ScoringPane(Vertical):
 
     def _edit_line(self) -> EditLine:
         return self.query_one(EditLine)
-
-    def _row_of(self, key: str) -> RuleRow:
-        return next(row for row in self._rows if key in row.spec.keys)
 
     # -- saving and reverting ---------------------------------------------------------
     def action_save(self) -> None:
@@ -704,11 +332,11 @@ class ScoringPane(Vertical):
         except FunnelError as error:
             self.notify(str(error), severity="error", timeout=10)
             return
-        previewed = self.draft_stats if not self.busy else None
+        previewed = self.draft_stats if not self._preview.busy else None
         self.workspace.set_rules(rules, by=self.workspace.user)  # we hear it: load()
         if previewed is not None:
-            self.current_stats = previewed
-            self._show_preview()
+            self._preview.current = previewed
+            self._preview.show()
         self.notify(f"Saved {count} change{'s' if count > 1 else ''} to "
                     f"{short_path(str(self.target))}; every contact is reclassified")
 
@@ -723,8 +351,10 @@ class ScoringPane(Vertical):
         self.notify(f"Reverted {count} change{'s' if count > 1 else ''}")
 
     # -- the preview ------------------------------------------------------------------
-    def contacts_changed(self, ids) -> None:
-        """The workspace changed: other rules (reload the list) or contacts (recount)."""
+    def contacts_changed(self, ids: tuple[int, ...]) -> None:
+        """The workspace changed: other rules (reload the list) or contacts (recount).
+        Called on the UI thread (the app posts each change to itself, from whichever
+        thread committed it)."""
         if self.base_rules is None:
             return  # not shown yet
         if self.workspace.rules is not self.base_rules:
@@ -734,101 +364,29 @@ class ScoringPane(Vertical):
         self._invalidate(keep_counts=True)
 
     def _invalidate(self, keep_counts: bool = False) -> None:
-        """What the counts depend on changed: count again (now if the tab is shown)."""
-        self._generation += 1
-        self._stale = True
-        if not keep_counts:
-            self.draft_stats = None
-        if self.base_rules is not None:
-            self._show_status()
-            self._show_preview()
-        self._schedule(0 if not keep_counts else REFRESH_DELAY)
+        """What the counts depend on changed: count again."""
+        self._show_status()
+        self._preview.recount(self.draft_rules if self.drafts else None, keep_counts)
 
-    def _schedule(self, delay: float) -> None:
-        if self._timer is not None:
-            self._timer.stop()
-            self._timer = None
-        if not self._shown():
-            return  # counted when the tab is shown
-        if delay:
-            self._timer = self.set_timer(delay, self._scheduled)
-            return
-        self._stale = False
-        self.busy = True
-        # Started after the next frame: the change that asked for it shows first.
-        self.call_after_refresh(self._launch, self._generation)
-
-    def _launch(self, generation: int) -> None:
-        if generation == self._generation and self._alive():
-            self._compute(self.draft_rules if self.drafts else None, generation)
-
-    def _alive(self) -> bool:
-        """Still on screen (a worker may report back while the app is closing)."""
-        return self.is_attached and self.is_mounted and bool(self.query("#scoring-status"))
-
-    def _scheduled(self) -> None:
-        self._timer = None
-        self._schedule(0)
-
-    def _shown(self) -> bool:
-        return self.is_mounted and all(node.display for node in self.ancestors_with_self
-                                       if hasattr(node, "display"))
-
-    @work(thread=True, exclusive=True, group="scoring-preview")
-    def _compute(self, draft: Rules | None, generation: int) -> None:
-        worker = get_current_worker()
-        workspace = self.workspace
-
-        def reporter(what: str):
-            def progress(done: int, total: int) -> None:
-                if worker.is_cancelled:
-                    raise _Stopped
-                if done < total:
-                    self.app.call_from_thread(self._set_progress,
-                                              f"{what} {done * 100 // max(total, 1)}%")
-            return progress
-
-        try:
-            workspace.classify_all(reporter("counting"))
-            current = workspace.stats()
-            preview = workspace.preview_rules(draft, reporter("previewing")) \
-                if draft is not None else None
-        except _Stopped:
-            return
-        except FunnelError as error:
-            self.app.call_from_thread(self._failed, str(error))
-            return
-        if not worker.is_cancelled:
-            self.app.call_from_thread(self._computed, generation, current, preview)
+    @property
+    def busy(self) -> bool:
+        """A count is under way."""
+        return self._preview.busy
 
     @property
     def settled(self) -> bool:
         """The counts shown are up to date (nothing computing, nothing pending)."""
-        return not self.busy and not self._stale and self._timer is None
+        return self._preview.settled
 
-    def _set_progress(self, text: str) -> None:
-        if not self._alive():
-            return
-        self._progress = text
-        self._show_status()
-        if self.current_stats is None or self.drafts and self.draft_stats is None:
-            self._show_preview()
+    def _alive(self) -> bool:
+        """Still on screen with its parts (a worker may report back while it closes)."""
+        return bool(self.query("#scoring-status"))
 
-    def _computed(self, generation: int, current: dict, preview: dict | None) -> None:
-        if generation != self._generation or not self._alive():
-            return  # something changed meanwhile: a newer count is coming
-        self.busy = False
-        self.busy = False
-        self._progress = ""
-        self.current_stats = current
-        self.draft_stats = preview
-        self._show_status()
-        self._show_preview()
+    def _progressed(self) -> None:
+        if self._alive():
+            self._show_status()
 
     def _failed(self, message: str) -> None:
-        self.busy = False
-        if not self._alive():
-            return
-        self._progress = ""
-        self.problem = message
-        self._show_status()
+        if self._alive():
+            self.problem = message
+            self._show_status()

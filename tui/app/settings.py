@@ -1,0 +1,14 @@
+"""What the app is told from outside (the command line builds it); widgets read it
+through the app's services, never from the environment."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Settings:
+    poll_seconds: float = 0.5  # how often other sessions' commits are looked for
+    title: str = "Funnel"
+    rules_path: str | None = None  # where Save on the Scoring tab writes
+    keymap: dict[str, str] | None = None

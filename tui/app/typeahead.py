@@ -1,0 +1,110 @@
+"""Keys typed ahead reach what the earlier keys opened, in order.
+
+Textual routes a key to whatever has focus when the key arrives, and runs a key's
+binding only when the key has bubbled back up to the app. Keys that arrive together
+(a fast typist, a paste without bracketed paste, a script, an SSH packet) are all
+routed before the first one has opened its dialog or filter line, so they land on the
+list behind it; keys arriving while a dialog mounts go to a screen with no focus yet.
+
+So the app hands keys over one at a time: the next key waits until the previous one
+has been handled all the way up (and whatever it posted on the way), and until the
+screen now on top has mounted and taken focus. Keys that cannot open or close
+anything go straight on: text typed into an input line, and keys bound to moving a
+cursor or scrolling (waiting after them would cost a repaint per key, and a held-down
+key would fall behind).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from functools import partial
+from typing import Any, Awaitable, Callable
+
+from textual import events
+from textual.app import App, ScreenStackError
+from textual.message_pump import MessagePump
+from textual.widget import Widget
+from textual.widgets import Input
+
+# A key whose handling never reports back (its widget was removed mid-way) holds the
+# next ones this long at most.
+SETTLE_TIMEOUT = 2.0
+# Passes up the key's path: one for the key, one for the messages its handlers posted
+# (a table's Opened, which the pane turns into the contact card).
+PASSES = 2
+# Actions (by the start of their name) that only move a cursor or scroll.
+MOVES = ("cursor", "scroll", "page", "jump", "first", "last")
+
+
+class Typeahead:
+    def __init__(self, app: App[Any], route: Callable[[events.Key], Awaitable[None]]) -> None:
+        self._app = app
+        self._route = route  # Textual's own handling of a key from the terminal
+        self._waiting: deque[events.Key] = deque()
+        self._busy = False
+        self._press = 0  # numbers the key in flight, so a late report is ignored
+        self._timeout: asyncio.TimerHandle | None = None
+
+    async def receive(self, key: events.Key) -> None:
+        """Take a key from the terminal: route it now, or after the keys before it."""
+        if self._busy:
+            self._waiting.append(key)
+        else:
+            await self._dispatch(key)
+
+    async def _dispatch(self, key: events.Key) -> None:
+        self._busy = True
+        self._press += 1
+        press = self._press
+        focused = self._app.focused
+        if self._goes_straight_on(focused, key):
+            await self._route(key)
+            self._release(press)
+            return
+        target = focused or self._app.screen
+        path: list[MessagePump] = list(target.ancestors_with_self)
+        await self._route(key)
+        self._timeout = asyncio.get_running_loop().call_later(
+            SETTLE_TIMEOUT, self._app.call_later, self._release, press)
+        self._settle(press, path, PASSES)
+
+    def _goes_straight_on(self, focused: Widget | None, key: events.Key) -> bool:
+        if isinstance(focused, Input) and key.is_printable:
+            return True  # the line takes it, and stops it there
+        active = self._app.active_bindings.get(key.key)
+        if active is None:
+            return False
+        name = active.binding.action.split("(")[0].rsplit(".", 1)[-1]
+        return name.startswith(MOVES)
+
+    def _settle(self, press: int, path: list[MessagePump], passes: int) -> None:
+        if passes:
+            self._walk(path, partial(self._settle, press, path, passes - 1))
+            return
+        try:
+            top: list[MessagePump] = [self._app, self._app.screen]
+        except ScreenStackError:  # the app is closing
+            top = [self._app]
+        self._walk(top, partial(self._release, press))
+
+    def _walk(self, path: list[MessagePump], then: Callable[[], None]) -> None:
+        """Call ``then`` once each node on ``path`` in turn has handled what it had
+        queued (messages bubble up the path, so each node is asked after its child)."""
+        for index, node in enumerate(path):
+            if node.call_later(self._walk, path[index + 1:], then):
+                return
+            # A node that is closing takes no more messages: go on without it.
+        then()
+
+    def _release(self, press: int) -> None:
+        if press != self._press or not self._busy:
+            return  # already released (by the timeout, or the other way round)
+        self._press += 1  # a second report for this key finds it released
+        if self._timeout is not None:
+            self._timeout.cancel()
+            self._timeout = None
+        if self._waiting:
+            self._app.call_later(self._dispatch, self._waiting.popleft())
+        else:
+            self._busy = False
