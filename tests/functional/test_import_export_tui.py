@@ -1,10 +1,17 @@
-"""Import and export from the TUI, with real key presses."""
+"""Import and export from the TUI, with real key presses.
+
+The file's path is put in the dialog's field through the field's API (typing a long
+temporary path one key at a time is not what is tested); Enter, ctrl+s and Escape are
+real key presses.
+"""
 
 from __future__ import annotations
 
 import csv
 
-from pilot_support import settle
+from textual.widgets import Input
+
+from pilot_support import idle, settle, wait_until
 
 from funnel.tui.dialogs.transfer import ExportScreen, ImportScreen
 
@@ -15,13 +22,22 @@ Piet de Vries;piet@vries.example;Vries B.V.;No
 BAD = GOOD + "Broken Row;not-an-email;X;Maybe\n"
 
 
+def _report(app) -> str:
+    return str(app.screen.query_one("#import-report").render())
+
+
 async def _wait_for_report(pilot, app, text: str) -> str:
-    for _ in range(200):
-        await pilot.pause(0.02)
-        report = str(app.screen.query_one("#import-report").render())
-        if text in report:
-            return report
-    raise AssertionError(f"{text!r} not in the import report: {report}")
+    await wait_until(pilot, lambda: text in _report(app),
+                     f"{text!r} in the import report")
+    return _report(app)
+
+
+async def _fill(pilot, app, selector: str, value: str) -> None:
+    """Put ``value`` in the focused field ``selector`` of the dialog."""
+    field = app.screen.query_one(selector, Input)
+    assert field.has_focus
+    field.value = value
+    await pilot.pause()
 
 
 async def test_import_previews_then_writes(app, workspace, tmp_path):
@@ -32,15 +48,14 @@ async def test_import_previews_then_writes(app, workspace, tmp_path):
         await settle(pilot, app)
         await pilot.press("i")
         assert isinstance(app.screen, ImportScreen)
-        await pilot.press(*str(source), "enter")
+        await _fill(pilot, app, "#import-file", str(source))
+        await pilot.press("enter")
         report = await _wait_for_report(pilot, app, "would create 2")
         assert "E-mail" in report and "email" in report
         assert len(workspace) == count  # a preview writes nothing
         await pilot.press("ctrl+s")
-        for _ in range(200):
-            await pilot.pause(0.02)
-            if not isinstance(app.screen, ImportScreen):
-                break
+        await wait_until(pilot, lambda: not isinstance(app.screen, ImportScreen),
+                         "the import dialog to close")
         assert len(workspace) == count + 2
         emails = {workspace.get(i).get("email") for i in workspace.ids()}
         assert {"ana@nowak.example", "piet@vries.example"} <= emails
@@ -52,11 +67,13 @@ async def test_import_with_a_bad_row_is_refused_whole(app, workspace, tmp_path):
     count = len(workspace)
     async with app.run_test(size=(100, 32)) as pilot:
         await settle(pilot, app)
-        await pilot.press("i", *str(source), "enter")
+        await pilot.press("i")
+        await _fill(pilot, app, "#import-file", str(source))
+        await pilot.press("enter")
         report = await _wait_for_report(pilot, app, "Problems")
         assert "row 3" in report and "E-mail" in report
         await pilot.press("ctrl+s")
-        await pilot.pause(0.2)
+        await idle(pilot)  # whatever ctrl+s started has finished
         assert isinstance(app.screen, ImportScreen)
         assert len(workspace) == count
         await pilot.press("escape")
@@ -72,11 +89,11 @@ async def test_export_writes_the_current_view(app, workspace, tmp_path):
         shown = set(app.contacts_pane.table.ids)
         await pilot.press("x")
         assert isinstance(app.screen, ExportScreen)
-        await pilot.press("ctrl+u", *str(target), "enter")
-        for _ in range(200):
-            await pilot.pause(0.02)
-            if target.exists() and not isinstance(app.screen, ExportScreen):
-                break
+        await _fill(pilot, app, "#export-path", str(target))
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: target.exists()
+                         and not isinstance(app.screen, ExportScreen),
+                         "the export to be written and its dialog to close")
     with target.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert {int(row["id"]) for row in rows} == shown

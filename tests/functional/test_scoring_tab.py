@@ -15,9 +15,11 @@ from funnel.engine.rules.loading import load_rules, presets_dir
 from funnel.engine.rules.editing import RulesText
 from funnel.engine.workspace.facade import Workspace
 from funnel.tui.app.app import FunnelApp, Settings
-from funnel.tui.panes.scoring.pane import RuleRow, ScoringPane
+from funnel.tui.panes.scoring.pane import ScoringPane
+from funnel.tui.panes.scoring.rule_list import RuleRow
 
 from conftest import fixed_clock
+from pilot_support import wait_until
 
 PRESET = presets_dir() / "default.yaml"
 
@@ -51,12 +53,9 @@ def pane_of(app: FunnelApp) -> ScoringPane:
     return app.query_one(ScoringPane)
 
 
-async def wait_for(pilot, test, what: str, tries: int = 400) -> None:
-    for _ in range(tries):
-        if test():
-            return
-        await pilot.pause(0.02)
-    raise AssertionError(f"timed out waiting for {what}")
+async def wait_for(pilot, test, what: str) -> None:
+    """Let the app run (its workers awaited) until ``test()`` holds."""
+    await wait_until(pilot, test, what)
 
 
 async def open_tab(pilot, app: FunnelApp) -> ScoringPane:
@@ -80,12 +79,12 @@ def row_index(pane: ScoringPane, key: str) -> int:
 
 
 async def go_to(pilot, pane: ScoringPane, key: str) -> None:
-    """Move the cursor to the row of ``key`` with j/k and to its cell with h/l."""
-    target = row_index(pane, key)
-    step = "j" if target > pane.cursor else "k"
-    await pilot.press(*[step] * abs(target - pane.cursor))
+    """Put the cursor on the row of ``key`` through the pane's API (j/k are tested by
+    test_keys_move_between_rules_and_cells), then on its cell with a real h or l."""
+    pane.action_jump(row_index(pane, key))
+    await pilot.pause()
     await pilot.press("l" if key.endswith(".max") else "h")
-    assert pane.cursor == target and pane.selected_key == key
+    assert pane.cursor == row_index(pane, key) and pane.selected_key == key
 
 
 async def type_number(pilot, pane: ScoringPane, key: str, typed: str,
@@ -298,7 +297,10 @@ async def test_only_numbers_are_edited_here(app):
     async with app.run_test(size=(80, 24)) as pilot:
         pane = await open_tab(pilot, app)
         temperature = next(row for row in pane.rows if row.spec.kind == "temperature")
-        await pilot.press(*["j"] * temperature.index, "enter")
+        pane.action_jump(temperature.index)
+        await pilot.pause()
+        assert pane.cursor == temperature.index
+        await pilot.press("enter")
         assert pane.editing is None
         assert not app.query("#scoring-edit")
 
@@ -450,9 +452,9 @@ async def test_the_preview_runs_in_a_worker_with_progress_and_keys_keep_working(
         pane = await open_tab(pilot, app)
         await type_number(pilot, pane, "fit.need.points", "40")
         await wait_for(pilot, started.is_set, "the preview to start")
-        await pilot.pause(0.05)
+        await wait_for(pilot, lambda: "previewing 25%" in text_of(
+            app.query_one("#scoring-status")), "the preview's progress to show")
         assert pane.busy and pane.draft_stats is None
-        assert "previewing 25%" in text_of(app.query_one("#scoring-status"))
         cursor = pane.cursor
         await pilot.press("j", "j")  # the screen answers while the worker waits
         assert pane.cursor == cursor + 2
@@ -470,9 +472,12 @@ async def test_a_contact_edit_recounts_the_preview(app):
         await settled(pilot, pane)
         contact = next(cid for cid in workspace.ids()
                        if workspace.classification(cid).temperature == "cold")
+        before = pane.current_stats
         workspace.edit(contact, {"budget": "yes", "authority": "yes", "need": "yes"})
-        await pilot.pause(0.05)
-        await settled(pilot, pane)
+        current, draft = workspace.stats(), workspace.preview_rules(pane.draft_rules)
+        assert current != before  # the edit changes the counts the tab shows
+        await wait_for(pilot, lambda: pane.settled and pane.current_stats == current
+                       and pane.draft_stats == draft, "the preview to count the edit")
         assert pane.current_stats == workspace.stats()
         assert pane.draft_stats == workspace.preview_rules(pane.draft_rules)
 

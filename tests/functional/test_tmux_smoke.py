@@ -1,144 +1,114 @@
-"""Smoke test in a real terminal: the app in tmux at 80x24, driven by key presses."""
+"""Smoke test in a real terminal: the app in tmux at 80x24, driven by key presses.
+
+Every step waits for what the screen shows (``tmux_support``), never for a fixed time:
+a key sent before the app is ready for it is a bug this test is there to catch.
+"""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
+import shlex
 import sys
-import time
-import uuid
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.skipif(shutil.which("tmux") is None,
-                                reason="tmux is not installed (.ci/run installs it)")
+from funnel.engine.demo.generate import generate_contacts
+from funnel.engine.model import utc_now
+from funnel.engine.workspace.facade import Workspace
 
+from tmux_support import Terminal, needs_tmux, poll
 
-class Terminal:
-    def __init__(self, command: str, env: dict[str, str], width: int = 80,
-                 height: int = 24) -> None:
-        self.name = f"funnel-{uuid.uuid4().hex[:8]}"
-        self.socket = f"funnel-test-{os.getpid()}"
-        environment = " ".join(f"{key}={value}" for key, value in env.items())
-        subprocess.run(["tmux", "-L", self.socket, "new-session", "-d", "-s", self.name,
-                        "-x", str(width), "-y", str(height),
-                        f"env {environment} {command}"], check=True)
-
-    def keys(self, *keys: str) -> None:
-        subprocess.run(["tmux", "-L", self.socket, "send-keys", "-t", self.name, *keys],
-                       check=True)
-
-    def screen(self, escapes: bool = False) -> str:
-        command = ["tmux", "-L", self.socket, "capture-pane", "-p", "-t", self.name]
-        if escapes:
-            command.insert(4, "-e")
-        result = subprocess.run(command, capture_output=True, text=True)
-        return result.stdout
-
-    def wait_for(self, text: str, timeout: float = 20.0) -> str:
-        deadline = time.monotonic() + timeout
-        screen = ""
-        while time.monotonic() < deadline:
-            screen = self.screen()
-            if text in screen:
-                return screen
-            time.sleep(0.1)
-        raise AssertionError(f"{text!r} never appeared; the screen was:\n{screen}")
-
-    def wait_until(self, test, what: str, timeout: float = 20.0) -> str:
-        deadline = time.monotonic() + timeout
-        screen = ""
-        while time.monotonic() < deadline:
-            screen = self.screen()
-            if test(screen):
-                return screen
-            time.sleep(0.1)
-        raise AssertionError(f"never saw {what}; the screen was:\n{screen}")
-
-    def alive(self) -> bool:
-        return subprocess.run(["tmux", "-L", self.socket, "has-session", "-t", self.name],
-                              capture_output=True).returncode == 0
-
-    def close(self) -> None:
-        subprocess.run(["tmux", "-L", self.socket, "kill-server"], capture_output=True)
+pytestmark = needs_tmux
+CONTACTS = 300
 
 
 @pytest.fixture
 def database(tmp_path: Path) -> Path:
     db = tmp_path / "smoke.json"
-    subprocess.run([sys.executable, "-m", "funnel.tui.cli", "generate", "--db", str(db),
-                    "--contacts", "300", "--seed", "5"], check=True, cwd=ROOT,
-                   capture_output=True)
+    with Workspace.open(db, None, user="generator") as workspace:
+        now = utc_now().replace(hour=0, minute=0, second=0, microsecond=0)
+        workspace.add_many(generate_contacts(CONTACTS, 5, now), by="generator")
     return db
 
 
 def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
-    env = {"TERM": "xterm-256color", "HOME": str(tmp_path), "PYTHONPATH": str(ROOT),
+    env = {"TERM": "xterm-256color", "HOME": str(tmp_path),
            "XDG_CONFIG_HOME": str(tmp_path / "config")}
     env.update(extra)
     return env
 
 
+def _shown(screen: str) -> int:
+    found = re.search(rf"([\d,]+) of {CONTACTS}", screen)
+    return int(found.group(1).replace(",", "")) if found else CONTACTS
+
+
 def test_triage_in_a_real_terminal(database: Path, tmp_path: Path):
     exit_file = tmp_path / "exit"
-    command = (f"sh -c '{sys.executable} -m funnel.tui.cli --db {database} --user smoke; "
-               f"echo $? > {exit_file}'")
-    terminal = Terminal(command, _env(tmp_path))
+    app = shlex.join([sys.executable, "-m", "funnel.tui.cli", "--db", str(database),
+                      "--user", "smoke"])
+    terminal = Terminal(["sh", "-c", f"{app}; echo $? > {shlex.quote(str(exit_file))}"],
+                        env=_env(tmp_path))
     try:
-        screen = terminal.wait_for("300 of 300")
+        screen = terminal.wait_for(f"{CONTACTS} of {CONTACTS}")
         assert "1 Contacts" in screen and "Name" in screen
         terminal.keys("j", "j", "Enter")
-        screen = terminal.wait_for("Why this score")
+        terminal.wait_for("Why this score")
         terminal.keys("Escape")
-        terminal.wait_for("300 of 300")
-        terminal.wait_until(lambda screen: "Why this score" not in screen, "the card closed")
-        time.sleep(0.3)  # ESC then "/" at once would read as alt+/ in any terminal
+        # The card is gone from the screen: the Escape was read on its own, so the "/"
+        # that follows cannot be read with it as alt+/.
+        terminal.wait_gone("Why this score")
+        terminal.wait_for(f"{CONTACTS} of {CONTACTS}")
         terminal.keys("/")
         terminal.wait_for("(Enter keeps, Esc")  # the filter line is open and focused
         terminal.keys("-l", "temp:hot")
+        terminal.wait_for("temp:hot")
         terminal.keys("Enter")
         terminal.wait_for("filter: temp:hot")
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:  # the filtered list follows the typing
-            shown = int(re.search(r"([\d,]+) of 300", terminal.screen()).group(1))
-            if shown < 300:
-                break
-            time.sleep(0.1)
-        assert 0 < shown < 300
+        # The filtered list follows the typing.
+        screen = terminal.wait_until(lambda screen: _shown(screen) < CONTACTS,
+                                     "the list to shrink to the hot contacts")
+        assert 0 < _shown(screen) < CONTACTS
         terminal.keys("o")
         terminal.wait_for("Owner (empty: nobody)")
-        time.sleep(0.3)
         terminal.keys("C-u")
         terminal.keys("-l", "smoke")
+        # What was typed shows in the dialog: no key was lost while it opened.
+        terminal.wait_until(lambda screen: "Owner (empty: nobody)" in screen
+                            and re.search(r"\bsmoke\b", screen), "'smoke' typed in the dialog")
         terminal.keys("Enter")
         terminal.wait_for("Assigned to smoke")
         terminal.keys("?")
         terminal.wait_for("Funnel: keys")
         terminal.keys("Escape")
-        time.sleep(0.3)
+        terminal.wait_gone("Funnel: keys")
         terminal.keys("q")
-        deadline = time.monotonic() + 10
-        while not exit_file.exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
+        poll(exit_file.exists, "the app to exit after q", last=terminal.screen)
+        poll(lambda: exit_file.read_text().strip(), "the exit status to be written")
         assert exit_file.read_text().strip() == "0"
     finally:
         terminal.close()
-    shown = subprocess.run([sys.executable, "-m", "funnel.tui.cli", "stats", "--db", str(database),
-                            "--json"], capture_output=True, text=True, cwd=ROOT)
-    assert shown.returncode == 0
+    with Workspace.open(database, None, create=False) as workspace:
+        owned = [contact_id for contact_id, document in workspace.documents()
+                 if document.get("owner") == "smoke"]
+    assert len(owned) == 1, owned  # the one hot contact under the cursor
 
 
 def test_no_color_means_no_colour(database: Path, tmp_path: Path):
-    command = f"{sys.executable} -m funnel.tui.cli --db {database}"
-    terminal = Terminal(command, _env(tmp_path, NO_COLOR="1"))
+    terminal = Terminal([sys.executable, "-m", "funnel.tui.cli", "--db", str(database)],
+                        env=_env(tmp_path, NO_COLOR="1"))
     try:
-        terminal.wait_for("300 of 300")
-        time.sleep(0.5)
-        coloured = terminal.screen(escapes=True)
+        terminal.wait_for(f"{CONTACTS} of {CONTACTS}")
+        # The first paint can come in parts: take the screen once it stops changing.
+        previous = {"screen": ""}
+
+        def settled() -> str | None:
+            screen = terminal.screen(escapes=True)
+            same, previous["screen"] = screen == previous["screen"], screen
+            return screen if same and f"{CONTACTS} of {CONTACTS}" in screen else None
+        coloured = poll(settled, "the screen to stop changing", interval=0.2,
+                        last=lambda: previous["screen"])
         # Textual goes monochrome under NO_COLOR: every colour left is a grey.
         cube_greys = {16 + 36 * level + 6 * level + level for level in range(6)}
         greys = set(range(232, 256)) | {0, 7, 8, 15} | cube_greys
@@ -148,5 +118,6 @@ def test_no_color_means_no_colour(database: Path, tmp_path: Path):
         assert all(n in greys for n in palette), sorted(set(palette) - greys)
         assert all(r == g == b for r, g, b in truecolour), truecolour[:5]
         terminal.keys("q")
+        poll(lambda: not terminal.alive(), "the app to exit after q", last=terminal.screen)
     finally:
         terminal.close()

@@ -1,16 +1,16 @@
-"""The ``funnel`` command line, run as a real process on real database files.
+"""The ``funnel`` command line on real database files.
 
-Every test runs ``python -m funnel.tui.cli`` in a subprocess (the same code the ``funnel``
-console script runs), in ``tmp_path``, with the ``FUNNEL_*`` variables removed and
-``XDG_DATA_HOME`` pointed at an empty folder, so nothing outside ``tmp_path`` is read
-or written. The 2,000-contact database is generated once per module and copied
-for each test.
+Every test calls ``main()`` in-process (``cli_support.run_cli``: what the ``funnel``
+console script calls), from ``tmp_path``, with the ``FUNNEL_*`` variables removed and
+the XDG folders pointed at empty ones, so nothing outside ``tmp_path`` is read or
+written; a few smoke tests at the end run real processes (the console script, and
+``python -m funnel.tui.cli``). The 2,000-contact database is generated once per module
+(all of the module's tests run on one xdist worker) and copied for each test.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -24,8 +24,9 @@ from funnel.engine.rules.loading import load_rules, presets_dir
 from funnel.engine.errors import FieldError
 from funnel.engine.workspace.facade import Workspace
 
+from cli_support import Ran, clean_env, run_cli, run_process
+
 CONTACTS = 2000
-TIMEOUT = 60
 BANT = ("budget", "authority", "need", "timing")
 STATS_GROUPS = ("stages", "temperatures", "grades", "lead_types")
 CLASSIFICATION_KEYS = {"stage", "rules_stage", "stage_reason", "manual", "score", "raw_score",
@@ -34,20 +35,17 @@ CLASSIFICATION_KEYS = {"stage", "rules_stage", "stage_reason", "manual", "score"
 HISTORY_KEYS = {"at", "by", "kind"}
 
 
+# The module's generated database is built once: keep its tests on one worker.
+pytestmark = pytest.mark.xdist_group("cli-2000")
+
+
 # -- helpers -----------------------------------------------------------------------
-def cli_env(home: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FUNNEL_")}
-    env["XDG_DATA_HOME"] = str(home / "xdg-data")  # an empty place: no default database
-    env["TMPDIR"] = str(home)
-    env.pop("PYTHONPATH", None)
-    return env
+cli_env = clean_env
 
 
-def funnel(cwd: Path, *args: str, timeout: float = TIMEOUT,
-           env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "funnel.tui.cli", *map(str, args)], cwd=cwd,
-                          env=env or cli_env(cwd), capture_output=True, text=True,
-                          timeout=timeout)
+def funnel(cwd: Path, *args: Any, env: dict[str, str] | None = None) -> Ran:
+    """``funnel ARGS`` from ``cwd``, in this process."""
+    return run_cli(cwd, *args, env=env)
 
 
 def ok_json(cwd: Path, *args: str) -> Any:
@@ -57,7 +55,7 @@ def ok_json(cwd: Path, *args: str) -> Any:
     return json.loads(result.stdout)
 
 
-def assert_user_error(result: subprocess.CompletedProcess[str], *fragments: str) -> str:
+def assert_user_error(result: Ran | subprocess.CompletedProcess[str], *fragments: str) -> str:
     """Exit 2, exactly one line on stderr starting 'funnel:', no traceback."""
     assert result.returncode == 2, (result.returncode, result.stdout, result.stderr)
     assert "Traceback" not in result.stderr
@@ -446,3 +444,25 @@ def test_rules_needs_no_database(tmp_path: Path) -> None:
     result = funnel(tmp_path, "rules", "--rules", "fit-first")
     assert result.returncode == 0, result.stderr
     assert "fit-first" in result.stdout.splitlines()[0]
+
+
+# -- real processes: what only a process shows -------------------------------------------
+def test_the_console_script_prints_what_main_prints(db: Path) -> None:
+    """The installed ``funnel`` script (beside ``sys.executable``) runs the same main()."""
+    script = Path(sys.executable).with_name("funnel")
+    assert script.is_file(), f"no console script at {script}: pip install -e '.[test]'"
+    result = run_process(db.parent, "stats", "--db", db, "--json", script=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    stats = json.loads(result.stdout)  # the --json contract: one JSON document on stdout
+    assert stats["total"] == CONTACTS and set(STATS_GROUPS) <= set(stats)
+    assert result.stdout == funnel(db.parent, "stats", "--db", db, "--json").stdout
+
+
+def test_user_errors_in_a_real_process_exit_2_with_one_line(db: Path, cold_lead: int) -> None:
+    before = db.read_bytes()
+    bad_value = run_process(db.parent, "set", cold_lead, "authority=maybe", "--db", db)
+    assert_user_error(bad_value, "authority", "maybe")
+    bad_arguments = run_process(db.parent, "move", cold_lead, "lead", "--db", db, script=True)
+    assert_user_error(bad_arguments, "--why")
+    assert db.read_bytes() == before

@@ -1,7 +1,7 @@
-"""``funnel import`` and ``funnel export`` run as real processes on real files.
+"""``funnel import`` and ``funnel export`` on real files.
 
-Like test_cli.py: ``python -m funnel.tui.cli`` in ``tmp_path``, with the ``FUNNEL_*``
-variables removed and ``XDG_DATA_HOME`` pointed at an empty folder.
+Like test_cli.py: ``main()`` called in-process from ``tmp_path`` (``cli_support.run_cli``),
+with the ``FUNNEL_*`` variables removed and the XDG folders pointed at empty ones.
 """
 
 from __future__ import annotations
@@ -9,22 +9,16 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-TIMEOUT = 120
+from cli_support import Ran, run_cli
+
 COUNT_KEYS = {"created", "updated", "unchanged", "skipped", "errors", "duplicates_in_file"}
 
 
-def funnel(cwd: Path, *args: Any) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FUNNEL_")}
-    env["XDG_DATA_HOME"] = str(cwd / "xdg-data")
-    env.pop("PYTHONPATH", None)
-    return subprocess.run([sys.executable, "-m", "funnel.tui.cli", *map(str, args)], cwd=cwd,
-                          env=env, capture_output=True, text=True, timeout=TIMEOUT)
+def funnel(cwd: Path, *args: Any) -> Ran:
+    return run_cli(cwd, *args)
 
 
 def files_of(db: Path) -> dict[str, bytes]:

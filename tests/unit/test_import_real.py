@@ -8,27 +8,27 @@ these tests are skipped, saying why. Timing is the benchmark's job
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from cli_support import Ran, run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT.parent / "shared" / "data" / "x-education-leads.csv"
 ROWS = 9237
 
-pytestmark = pytest.mark.skipif(not DATA.is_file(), reason=f"the real lead export is not at "
-                                f"{DATA} (CI keeps ../shared beside the checkout)")
+pytestmark = [
+    pytest.mark.skipif(not DATA.is_file(), reason=f"the real lead export is not at "
+                       f"{DATA} (CI keeps ../shared beside the checkout)"),
+    # The imported database is built once per worker: keep the module on one worker.
+    pytest.mark.xdist_group("x-education"),
+]
 
 
-def funnel(cwd: Path, *args: object) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FUNNEL_")}
-    env["XDG_DATA_HOME"] = str(cwd / "xdg-data")
-    env.pop("PYTHONPATH", None)
-    return subprocess.run([sys.executable, "-m", "funnel.tui.cli", *map(str, args)], cwd=cwd,
-                          env=env, capture_output=True, text=True, timeout=300)
+def funnel(cwd: Path, *args: object) -> Ran:
+    """``funnel ARGS`` from ``cwd``, in this process (``cli_support.run_cli``)."""
+    return run_cli(cwd, *args)
 
 
 def files_of(db: Path) -> dict[str, bytes]:

@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
+# The wheel is built once per worker: keep the module's tests on one worker.
+pytestmark = pytest.mark.xdist_group("wheel")
 IGNORED = shutil.ignore_patterns(".git", "build", "dist", "*.egg-info", "__pycache__",
                                  ".pytest_cache", ".hypothesis", ".venv", "venv", "*.pyc")
 

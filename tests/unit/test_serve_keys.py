@@ -15,6 +15,7 @@ import pytest
 asyncssh = pytest.importorskip("asyncssh", reason="funnel serve needs asyncssh "
                                "(pip install -e '.[test]' installs it)")
 
+from cli_support import Ran, run_cli  # noqa: E402
 from funnel.engine.errors import FunnelError  # noqa: E402
 from funnel.tui.serve.hostkey import load_or_create_host_key  # noqa: E402
 from funnel.tui.serve.keys import (KeyRing, check_user_name, parse_authorized_keys,  # noqa: E402
@@ -177,16 +178,27 @@ def test_host_key_problems(tmp_path):
 
 
 # -- the command line: one line on stderr, exit 2 -------------------------------------
-def run_serve(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+def serve_env(tmp_path: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FUNNEL_")}
     env["XDG_DATA_HOME"] = str(tmp_path / "data")
     env["XDG_CONFIG_HOME"] = str(tmp_path / "config")
+    return env
+
+
+def run_serve(tmp_path: Path, *args: str) -> Ran:
+    """``funnel serve`` in this process: each of these is refused before it listens."""
+    return run_cli(tmp_path, "serve", "--db", tmp_path / "leads.json", *args,
+                   env=serve_env(tmp_path))
+
+
+def serve_process(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
+    """``funnel serve`` as a real process (a regression that listens cannot hang the run)."""
     return subprocess.run([sys.executable, "-m", "funnel.tui.cli", "serve", "--db",
-                           str(tmp_path / "leads.json"), *args], env=env, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=60)
+                           str(tmp_path / "leads.json"), *args], env=serve_env(tmp_path),
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
 
 
-def assert_one_line_error(result: subprocess.CompletedProcess, *fragments: str) -> None:
+def assert_one_line_error(result: Ran | subprocess.CompletedProcess, *fragments: str) -> None:
     assert result.returncode == 2, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("funnel: "), result.stderr
@@ -211,6 +223,6 @@ def test_cli_bad_input(tmp_path, public_keys):
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        assert_one_line_error(run_serve(tmp_path, "--authorized-keys", str(keys),
-                                        "--port", str(port)),
+        assert_one_line_error(serve_process(tmp_path, "--authorized-keys", str(keys),
+                                            "--port", str(port)),
                               f"127.0.0.1:{port}", "already in use", "--port")

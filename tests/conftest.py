@@ -1,0 +1,48 @@
+"""Settings shared by every test: the ``stress`` marker's size and the Hypothesis profiles.
+
+The default run (the README's command) leaves out tests marked ``stress`` (store
+torture: ``kill -9`` during writes, processes writing at once; fuzzing with many
+examples). Run them with ``-m stress``; ``FUNNEL_STRESS_SCALE`` sizes them (a factor,
+default 1: small, as ``.ci/run`` runs them; 4 gives the full sizes).
+
+Hypothesis profiles: ``funnel`` (loaded here: few examples, so the default run stays
+quick) and ``stress`` (many examples; ``.ci/run`` passes ``--hypothesis-profile=stress``
+to the stress run). A test's own ``@settings(max_examples=...)`` wins over either.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+
+def stress_scale() -> float:
+    """``FUNNEL_STRESS_SCALE`` as a positive factor (1 when unset)."""
+    text = os.environ.get("FUNNEL_STRESS_SCALE", "").strip() or "1"
+    try:
+        scale = float(text)
+    except ValueError:
+        raise pytest.UsageError(f"FUNNEL_STRESS_SCALE={text!r}: give a number, e.g. 1 or 4")
+    if scale <= 0:
+        raise pytest.UsageError(f"FUNNEL_STRESS_SCALE={text!r}: must be more than 0")
+    return scale
+
+
+def scaled(count: int, minimum: int = 1) -> int:
+    """``count`` times ``FUNNEL_STRESS_SCALE``, at least ``minimum``."""
+    return max(minimum, round(count * stress_scale()))
+
+
+settings.register_profile("funnel", max_examples=30, deadline=None)
+settings.register_profile(
+    "stress", max_examples=scaled(500), deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "funnel"))
+
+
+@pytest.fixture(scope="session")
+def stress_size():
+    """``stress_size(n)``: ``n`` scaled by ``FUNNEL_STRESS_SCALE`` (at least 1)."""
+    return scaled
