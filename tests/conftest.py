@@ -42,6 +42,18 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "funnel"))
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto`` (the README's run): one worker more than the cores this process may
+    use, at most 4. Many tests spend part of their time waiting (on a terminal, a
+    timer, another process); a third worker on two cores fills those gaps (measured:
+    the functional tests take about a fifth less than with two)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return min(4, cores + 1)
+
+
 @pytest.fixture(scope="session")
 def stress_size():
     """``stress_size(n)``: ``n`` scaled by ``FUNNEL_STRESS_SCALE`` (at least 1)."""

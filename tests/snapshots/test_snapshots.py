@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from textual.widgets import Input
 
 from funnel.engine.demo.generate import generate_contacts
 from funnel.engine.workspace.facade import Workspace
@@ -40,6 +41,10 @@ async def _settled(pilot) -> None:
         if app.contacts_pane.ready and not any(w.is_running for w in app.workers):
             break
     await pilot.pause(0.1)
+    # A text cursor blinks every 0.5 s: on a busy machine the picture would catch it
+    # on or off by chance. Stop the blink (the cursor stays shown, as just after typing).
+    for field in app.screen.query(Input):
+        field.cursor_blink = False
     await pilot.pause()
 
 
