@@ -61,7 +61,9 @@ def test_the_wheel_holds_the_code_and_the_presets(wheel: Path) -> None:
                          "funnel/presets/x-education.yaml", "funnel/engine/transfer/importer.py",
                          "funnel/engine/rules/classify.py", "funnel/engine/workspace/__init__.py",
                          "funnel/tui/cli/main.py", "funnel/tui/cli/output.py",
-                         "funnel/tui/app/app.tcss"):
+                         "funnel/tui/app/app.tcss", "funnel/engine/demo/locales.json",
+                         "funnel/engine/demo/firmographics.json",
+                         "funnel/engine/demo/sources.json", "funnel/engine/demo/texts.json"):
             assert required in names, required
         # One namespace: nothing installs a top-level engine, tui or funnel_config.
         tops = {name.split("/")[0] for name in names if not name.split("/")[0].endswith(
