@@ -81,6 +81,10 @@ class Hub:
         env["FUNNEL_USER"] = user
         env["TEXTUAL_DRIVER"] = DRIVER
         env.pop("TEXTUAL", None)  # no devtools console for served sessions
+        # The session's size is its pty's: the server's own COLUMNS/LINES would pin
+        # every app to that size and make it ignore the client's window changes.
+        env.pop("COLUMNS", None)
+        env.pop("LINES", None)
         return env
 
     def check_idle(self) -> None:
