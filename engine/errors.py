@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 
 class FunnelError(Exception):
     """Base class: a problem with the user's input, files or request, never a bug."""
@@ -45,8 +48,31 @@ class StorageError(FunnelError):
     """The database file cannot be opened or written."""
 
 
-class Conflict(FunnelError):
-    """An edit was based on a revision of a contact that someone else has changed.
+@dataclass(frozen=True)
+class Clash:
+    """One field an edit was based on that someone changed since."""
 
-    Not a StorageError: the database is fine, another session simply got there first
-    (reload and try again)."""
+    field: str
+    seen: Any  # the value the editor started from (or expected)
+    theirs: Any  # the value stored now
+    mine: Any  # the value the edit would have written (None: the edit did not set it)
+    by: str | None = None  # who made the change that is stored now, if the history says
+    at: str | None = None  # when
+
+
+class Conflict(FunnelError):
+    """An edit was based on values of a contact that someone else has changed since.
+
+    Not a StorageError: the database is fine, another session simply got there first.
+    ``clashes`` names each field, what the editor saw, what is stored now and who
+    stored it; ``changes`` and ``expect`` are the refused edit, so a front end can
+    offer to apply it over theirs (``Workspace.override``)."""
+
+    def __init__(self, message: str, *, contact_id: int | None = None,
+                 clashes: tuple[Clash, ...] = (), changes: dict[str, Any] | None = None,
+                 expect: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.contact_id = contact_id
+        self.clashes = clashes
+        self.changes = dict(changes or {})
+        self.expect = dict(expect or {})

@@ -32,6 +32,8 @@ SHOTS = {
     "funnel": ("2",),
     "scoring": ("3", "j", "j"),
     "help": ("question_mark",),
+    "conflict": ("enter", "j", "j", "j", "j", "enter", "BOB:title=Head of Sales",
+                 "ctrl+u", *"Chief Revenue Officer", "enter"),  # last: it writes
 }
 
 
@@ -44,6 +46,13 @@ async def settle(pilot) -> None:
     await pilot.pause(0.2)
 
 
+async def colleague_edits(db: Path, app: FunnelApp, assignment: str) -> None:
+    field, _, value = assignment.partition("=")
+    with Workspace.open(db, None, clock=lambda: NOW, user="bob") as bob:
+        bob.edit(app.screen.contact_id, {field: value})  # type: ignore[attr-defined]
+    app._poll()
+
+
 async def shoot(db: Path, name: str, keys: tuple[str, ...], folder: Path) -> Path:
     with Workspace.open(db, None, clock=lambda: NOW, user="anna") as workspace:
         app = FunnelApp(workspace, Settings(poll_seconds=0,
@@ -51,6 +60,9 @@ async def shoot(db: Path, name: str, keys: tuple[str, ...], folder: Path) -> Pat
         async with app.run_test(size=SIZE) as pilot:
             await settle(pilot)
             for key in keys:
+                if key.startswith("BOB:"):  # a colleague's commit, heard by the next poll
+                    await colleague_edits(db, app, key[4:])
+                    continue
                 await pilot.press(key)
             await settle(pilot)
             path = app.save_screenshot(f"{name}.svg", str(HERE))

@@ -1,53 +1,130 @@
-"""``funnel check``: verify a database's files and repair what can be repaired.
+"""``funnel check``: find every kind of damage in a database, and save what can be saved.
 
-Holds the writer lock for the whole run, so no one commits while it looks. It
-reads the snapshot and every journal record itself (it must cope with damage
-that stops a normal open), says what it found, and if anything needed fixing
-writes a clean snapshot and an empty journal atomically. A committed record is
-dropped only when it is unreadable, and then the report names it.
+Holds the writer lock for the whole run, so no one commits while it looks. It reads
+the snapshot line by line (``snapshot_scan``) and the journal leniently
+(``journal_scan``), with the parsers and checksums opening uses, so the two agree on
+what is damaged. A repair keeps every readable contact, appends what it cannot read
+to ``PATH.quarantine`` byte for byte (``quarantine``), and only then writes a clean
+snapshot and an empty journal, atomically. The report names each kind of damage
+(``damage``), the contacts quarantined and the acknowledged commits lost.
+
+Exit status (the command line's contract, ``CheckReport.exit_status``): 0 when nothing
+acknowledged is damaged (an interrupted, never acknowledged write may have been cut),
+1 when damage was found (and repaired, unless asked not to), 2 when the files cannot
+be repaired (not a Funnel database, written by a newer Funnel, unreadable).
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from funnel.engine.errors import FieldError
+from funnel.engine.errors import FieldError, StorageError
+from funnel.engine.store.damage import Damage, Quarantined, numbers
+from funnel.engine.store.journal_scan import scan_journal
 from funnel.engine.store.layout import StorePaths, remove_stale_temps
 from funnel.engine.store.lock import FileLock
-from funnel.engine.store.migrate import read_snapshot, schema_of
+from funnel.engine.store.quarantine import append_quarantine
 from funnel.engine.store.records import write_journal
-from funnel.engine.store.snapshot import SCHEMA, write_snapshot
+from funnel.engine.store.snapshot import write_snapshot
+from funnel.engine.store.snapshot_scan import Tables, scan_snapshot
 from funnel.engine.store.values import check_json_native
 
 _REQUIRED_DEFAULTS: dict[str, Any] = {"history": [], "rev": 0}
-Tables = dict[str, Any]  # table name -> {id: document}, read leniently
 
 
 @dataclass
 class CheckReport:
     path: Path
-    findings: list[str] = field(default_factory=list)  # problems found
-    repairs: list[str] = field(default_factory=list)  # what was done about them
-    fatal: str | None = None  # a problem that could not be repaired
+    damage: list[Damage] = field(default_factory=list)
+    notices: list[Damage] = field(default_factory=list)  # found and cleaned, not damage
+    info: list[str] = field(default_factory=list)  # worth knowing, nothing to repair
+    repairs: list[str] = field(default_factory=list)  # what was done
+    fatal: str | None = None  # why the files cannot be repaired
     contacts: int = 0
-    records: int = 0
+    records: int = 0  # journal records replayed
+    quarantine: list[Quarantined] = field(default_factory=list)
+    quarantine_path: Path | None = None  # set once the quarantine was written
+    repaired: bool = False
+
+    @property
+    def findings(self) -> list[str]:
+        return [item.detail for item in self.damage + self.notices]
+
+    @property
+    def kinds(self) -> list[str]:
+        return sorted({damage.kind for damage in self.damage})
+
+    @property
+    def lost_commits(self) -> list[int]:
+        return sorted({seq for damage in self.damage for seq in damage.lost})
+
+    @property
+    def quarantined(self) -> list[int]:
+        """Contacts whose only copy is in the quarantine (none of them stays)."""
+        return sorted({contact for item in self.quarantine for contact in item.contacts})
 
     @property
     def healthy(self) -> bool:
-        return not self.findings and self.fatal is None
+        """Nothing at all was found (not even an interrupted write)."""
+        return not self.damage and not self.notices and self.fatal is None
+
+    @property
+    def status(self) -> str:
+        if self.fatal is not None:
+            return "unrepairable"
+        if self.damage:
+            return "repaired" if self.repaired else "damaged"
+        return "healthy"
+
+    @property
+    def exit_status(self) -> int:
+        return {"unrepairable": 2, "repaired": 1, "damaged": 1}.get(self.status, 0)
 
     def lines(self) -> list[str]:
-        out = [f"{self.path}: {self.contacts} contacts, {self.records} journal records applied"]
-        out += [f"problem: {finding}" for finding in self.findings]
+        out = [f"{self.path}: {self.contacts} contacts, {self.records} journal records "
+               "applied"]
+        for label, items in (("damage", self.damage), ("notice", self.notices)):
+            out += [f"{label} ({item.kind}) at {item.where}: {item.detail}"
+                    + (f"; {'repaired' if self.repaired else 'to repair'}: {item.remedy}"
+                       if item.remedy else "") for item in items]
+        out += [f"note: {line}" for line in self.info]
         out += [f"repaired: {repair}" for repair in self.repairs]
-        if self.fatal:
-            out.append(f"cannot repair: {self.fatal}")
-        elif self.healthy:
-            out.append("healthy: no damage found")
+        if self.quarantine:
+            ids = self.quarantined
+            what = (f"contact {numbers(ids)}; " if ids else "") + \
+                f"{len(self.quarantine)} line(s) as found"
+            where = self.quarantine_path or StorePaths.of(self.path).quarantine
+            verb = "quarantined" if self.quarantine_path else "would quarantine"
+            out.append(f"{verb}: {what} -> {where}")
+        if self.lost_commits:
+            out.append(f"lost commits: {numbers(self.lost_commits)}")
+        out.append(self._verdict())
         return out
+
+    def _verdict(self) -> str:
+        status = self.status
+        if status == "unrepairable":
+            return f"status: cannot repair: {self.fatal}"
+        if status == "repaired":
+            return "status: damage found and repaired; every readable contact was kept"
+        if status == "damaged":
+            return "status: damage found; nothing was changed (run without --no-repair to " \
+                "repair)"
+        if self.notices:
+            return "healthy: nothing acknowledged was damaged (see the notices)"
+        return "healthy: no damage found"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": str(self.path), "status": self.status, "healthy": self.healthy,
+                "contacts": self.contacts, "records": self.records, "kinds": self.kinds,
+                "damage": [item.to_dict() for item in self.damage],
+                "notices": [item.to_dict() for item in self.notices],
+                "findings": self.findings, "repairs": self.repairs,
+                "quarantined": self.quarantined,
+                "quarantine": str(self.quarantine_path) if self.quarantine_path else None,
+                "lost_commits": self.lost_commits, "fatal": self.fatal}
 
 
 def check_database(path: str | Path, *, repair: bool = True) -> CheckReport:
@@ -57,133 +134,96 @@ def check_database(path: str | Path, *, repair: bool = True) -> CheckReport:
         report.fatal = "no such database file"
         return report
     lock = FileLock(paths.lock)
-    lock.acquire()
     try:
-        for stale in remove_stale_temps(paths):  # housekeeping, not damage
-            report.repairs.append(f"removed {stale.name}, a temp file left by an "
-                                  "interrupted write")
-        tables, seq = _read_snapshot(paths, report)
-        if tables is None:
-            return report
-        seq = _replay_journal(paths, tables, seq, report)
-        _check_documents(tables, report)
-        report.contacts = len(tables.get("contacts", {}))
-        if report.findings and repair and report.fatal is None:
-            # A new sequence number: open sessions must re-read the repaired snapshot
-            # rather than take it for the one they already have.
-            seq += 1
-            write_snapshot(paths.snapshot, tables, seq)
-            write_journal(paths.journal, seq)
-            report.repairs.append(f"wrote a clean snapshot at record {seq} and an empty "
-                                  "journal")
+        lock.acquire()
+    except StorageError as error:
+        report.fatal = str(error)
+        return report
+    try:
+        _check(paths, report, repair)
     except OSError as error:
-        report.fatal = f"cannot write the repaired files: {error.strerror}"
+        report.fatal = f"cannot read or write the files: {error.strerror}"
     finally:
         lock.release()
     return report
 
 
-def _read_snapshot(paths: StorePaths, report: CheckReport) -> tuple[Tables | None, int]:
-    raw = paths.snapshot.read_bytes()
+def _check(paths: StorePaths, report: CheckReport, repair: bool) -> None:
+    if repair:
+        for stale in remove_stale_temps(paths):  # housekeeping, not damage
+            report.repairs.append(f"removed {stale.name}, a temp file left by an "
+                                  "interrupted write")
+    snapshot = scan_snapshot(paths.snapshot.read_bytes(), paths.snapshot)
+    report.damage += snapshot.damage
+    report.notices += [item for item in snapshot.notices if item.kind != "old-schema"]
+    report.info += [item.detail for item in snapshot.notices if item.kind == "old-schema"]
+    if snapshot.fatal is not None:
+        report.fatal = snapshot.fatal
+        return
+    tables, quarantine = snapshot.tables, list(snapshot.quarantine)
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        report.fatal = "the snapshot is not UTF-8 text: not a Funnel database, or destroyed"
-        return None, 0
-    try:
-        document, end = json.JSONDecoder().raw_decode(text.lstrip())
-    except json.JSONDecodeError as error:
-        report.fatal = (f"the snapshot is damaged at line {error.lineno}, column {error.colno}"
-                        " (it is never written in place, so something outside Funnel changed"
-                        " it); restore it from a backup")
-        return None, 0
-    trailing = text.lstrip()[end:]
-    schema = schema_of(document)
-    if schema is None:
-        report.fatal = "not a Funnel database (no Funnel header); nothing was changed"
-        return None, 0
-    if trailing.strip():
-        report.findings.append(f"{len(trailing.strip())} bytes of garbage after the snapshot")
-        report.repairs.append("dropped the garbage after the snapshot")
-    if schema != SCHEMA:
-        if trailing.strip():
-            report.fatal = "an old-schema file with garbage appended; remove the garbage first"
-            return None, 0
-        tables, seq = read_snapshot(paths.snapshot)  # migrates, keeping a backup
-        report.findings.append(f"schema {schema} file")
-        report.repairs.append(f"migrated to schema {SCHEMA} (backup kept beside it)")
-        return tables, seq
-    tables = document.get("tables")
-    if not isinstance(tables, dict) or not all(isinstance(t, dict) for t in tables.values()):
-        report.fatal = "the snapshot's tables are not objects of documents"
-        return None, 0
-    return tables, int(document["funnel"]["seq"])
-
-
-def _replay_journal(paths: StorePaths, tables: Tables, seq: int, report: CheckReport) -> int:
-    try:
-        data = paths.journal.read_bytes()
+        journal: bytes | None = paths.journal.read_bytes()
     except FileNotFoundError:
-        return seq
-    lines = data.split(b"\n")
-    torn = lines.pop() if lines else b""  # what follows the last newline
-    if torn.strip():
-        report.findings.append(f"an incomplete last journal record ({len(torn)} bytes): a "
-                               "write interrupted before it was acknowledged")
-        report.repairs.append("dropped the incomplete last record")
-    for number, line in enumerate(lines, start=1):
-        try:
-            record = json.loads(line)
-        except ValueError:
-            record = None
-        if number == 1 and isinstance(record, dict) and "journal" in record:
-            continue
-        if number == 1:
-            report.findings.append("the journal header is damaged")
-            report.repairs.append("rebuilt the journal")
-        if not isinstance(record, dict) or not isinstance(record.get("seq"), int) \
-                or not isinstance(record.get("table"), str):
-            if number == 1 or not line.strip():
-                continue
-            report.findings.append(f"journal line {number} is unreadable")
-            report.repairs.append(f"skipped journal line {number}; the edit it held is lost")
-            continue
-        if record["seq"] <= seq:
-            continue
-        documents = tables.setdefault(record["table"], {})
-        puts, gone = record.get("put") or {}, record.get("del") or []
-        if not isinstance(puts, dict) or not isinstance(gone, list):
-            report.findings.append(f"journal line {number} has a malformed change")
-            report.repairs.append(f"skipped journal line {number}")
-            continue
-        documents.update(puts)
-        for key in gone:
-            documents.pop(key, None)
-        seq = record["seq"]
-        report.records += 1
-    return seq
+        journal = None
+    seq = snapshot.seq or 0
+    top = seq
+    if journal is not None:
+        scan = scan_journal(journal, paths.journal, snapshot.seq)
+        if snapshot.seq is None and scan.start is not None:
+            seq = scan.start.seq  # the snapshot's header is unreadable: the journal's base
+        report.damage += scan.damage
+        report.notices += scan.notices
+        quarantine += scan.quarantine
+        for record in scan.records:
+            if record.seq > seq:
+                documents = tables.setdefault(record.table, {})
+                documents.update(record.puts)
+                for key in record.gone:
+                    documents.pop(key, None)
+                report.records += 1
+        top = max(seq, scan.last_seq)
+    _check_documents(tables, report)
+    report.contacts = len(tables.get("contacts", {}))
+    report.quarantine = quarantine
+    if not repair:
+        report.repairs.clear()  # what would have been done: said by each damage's remedy
+    if repair and (report.damage or report.notices):
+        if quarantine:
+            append_quarantine(paths.quarantine, quarantine)  # before anything is replaced
+            report.quarantine_path = paths.quarantine
+        # A new sequence number: open sessions must re-read the repaired snapshot
+        # rather than take it for the one they already have.
+        top += 1
+        write_snapshot(paths.snapshot, tables, top)
+        write_journal(paths.journal, top)
+        report.repaired = True
+        report.repairs.append(f"wrote a clean snapshot at commit {top} and an empty journal")
 
 
 def _check_documents(tables: Tables, report: CheckReport) -> None:
     contacts = tables.get("contacts", {})
+    where = str(report.path)
     for key in list(contacts):
         document = contacts[key]
         if not isinstance(document, dict) or not str(key).isdigit():
-            report.findings.append(f"contact {key} is not a document")
+            report.damage.append(Damage("not-a-document", where,
+                                        f"contact {key} is not a document; removed"))
             report.repairs.append(f"removed contact {key}")
             del contacts[key]
             continue
         try:
             check_json_native(document, f"contact {key}")
         except FieldError as error:
-            report.findings.append(str(error))
+            report.damage.append(Damage("not-a-document", where, str(error)))
         for name, default in _REQUIRED_DEFAULTS.items():
             if name not in document:
-                report.findings.append(f"contact {key} lacks {name}")
+                report.damage.append(Damage("incomplete-document", where,
+                                            f"contact {key} lacks {name}", [int(key)]))
                 report.repairs.append(f"gave contact {key} an empty {name}")
-                document[name] = default
+                document[name] = type(default)()  # a fresh [] or 0, never shared
         if "created_at" not in document:
             moment = document.get("updated_at") or "1970-01-01T00:00:00Z"
-            report.findings.append(f"contact {key} lacks created_at")
+            report.damage.append(Damage("incomplete-document", where,
+                                        f"contact {key} lacks created_at", [int(key)]))
             report.repairs.append(f"set contact {key}'s created_at to {moment}")
             document["created_at"] = moment

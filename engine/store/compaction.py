@@ -19,8 +19,9 @@ from funnel.engine.errors import StorageError
 from funnel.engine.files import AtomicFile
 from funnel.engine.store.layout import FILE_MODE, StorePaths, remove_stale_temps, write_error
 from funnel.engine.store.lock import FileLock
-from funnel.engine.store.records import write_journal
+from funnel.engine.store.records import Chain, write_journal
 from funnel.engine.store.replica import Replica
+from funnel.engine.store.seal import ZERO
 from funnel.engine.store.snapshot import snapshot_chunks
 
 COMPACT_BYTES = 32 * 2**20  # fold the journal into the snapshot past this size
@@ -72,6 +73,9 @@ class Compactor:
                 if not replica.following:
                     return  # no journal: the snapshot already holds everything
                 seq, generation, offset = replica.seq, replica.generation, replica.offset
+                # The chain the carried-over records continue (none can follow a journal
+                # that ends before the snapshot: a writer starts a new one first).
+                head = replica.chain.head if replica.chain.seq == seq else ZERO
                 captured = {name: docs.copy() for name, docs in replica.tables.items()}
             finally:
                 self._lock.release()
@@ -89,9 +93,10 @@ class Compactor:
                             return  # another process compacted meanwhile; ours is stale
                         later = replica.read_journal(offset)  # committed after the capture
                         temp.install()
-                        write_journal(self.paths.journal, seq, later)
-                        replica.track_journal()
+                        write_journal(self.paths.journal, seq, head, later)
+                        replica.track_journal(Chain(replica.chain.seq, replica.chain.head))
                         replica.report.snapshot_seq = seq
+                        replica.sealed = True
                     finally:
                         self._lock.release()
         except OSError as error:

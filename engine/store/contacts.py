@@ -18,6 +18,7 @@ from tinydb.table import Document, Table
 from funnel.engine.errors import StorageError
 from funnel.engine.store.documents import Documents
 from funnel.engine.store.journal import JournalStorage
+from funnel.engine.store.layout import check_hint
 from funnel.engine.store.records import Encoded, LoadReport
 from funnel.engine.store.values import encode_document
 
@@ -156,6 +157,7 @@ class ContactStore:
     def __init__(self, path: str | os.PathLike, *, create: bool = True,
                  **storage_options: Any) -> None:
         self.path = path
+        storage_options.setdefault("required", {_CONTACTS: REQUIRED_KEYS})
         self._db = FunnelDB(path, create=create, **storage_options)
         self._storage = self._db.journal
         self._contacts = self._db.table(_CONTACTS, cache_size=0)
@@ -176,7 +178,7 @@ class ContactStore:
         if not REQUIRED_KEYS <= document.keys():
             missing = sorted(REQUIRED_KEYS - document.keys())
             raise StorageError(f"{self.path}: contact {key} is damaged: it lacks "
-                               + ", ".join(missing) + "; run 'funnel check'")
+                               + ", ".join(missing) + f"; {check_hint(self.path)}")
         return document
 
     def __len__(self) -> int:

@@ -5,17 +5,18 @@ has its layout); ``PATH.journal``, one line per commit (``records``); ``PATH.loc
 held by a writer for the few milliseconds of a commit (``lock``).
 
 A commit takes the lock, reads whatever other processes appended since (so this
-process never writes over them), appends one line and fsyncs: its cost does not
-depend on the size of the database. ``compaction`` folds the journal into a new
-snapshot now and then; ``replica`` keeps this process's tables and catches up
-with other processes' commits.
+process never writes over them), appends one sealed line chained to the one before
+(``records``) and fsyncs: its cost does not depend on the size of the database.
+``compaction`` folds the journal into a new snapshot now and then (only a session
+that wrote does so on closing: reading never rewrites a file); ``replica`` keeps
+this process's tables and catches up with other processes' commits.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, Iterator
 
@@ -26,9 +27,10 @@ from funnel.engine.store.compaction import COMPACT_BYTES, Compactor
 from funnel.engine.store.documents import Documents
 from funnel.engine.store.layout import StorePaths, write_error
 from funnel.engine.store.lock import LOCK_TIMEOUT, FileLock
-from funnel.engine.store.records import (Encoded, LoadReport, encoded_record_line, record_line,
-                                         write_journal)
+from funnel.engine.store.records import (Chain, Encoded, LoadReport, encoded_record_line,
+                                         record_line, write_journal)
 from funnel.engine.store.replica import Changed, Replica
+from funnel.engine.store.seal import ZERO, claimed_sum
 from funnel.engine.store.snapshot import write_snapshot
 from funnel.engine.store.values import check_json_native
 
@@ -38,13 +40,17 @@ class JournalStorage(Storage):
 
     def __init__(self, path: str | os.PathLike[str], *, create: bool = True,
                  lock_timeout: float = LOCK_TIMEOUT, compact_bytes: int = COMPACT_BYTES,
+                 required: Mapping[str, frozenset[str]] | None = None,
                  **_ignored: Any) -> None:
         self.paths = StorePaths.of(path)
         self._lock = FileLock(self.paths.lock, lock_timeout)
         self._mutex = threading.RLock()  # the journal position and tables, within a process
-        self._replica = Replica(self.paths, self._lock)
+        # ``required``: keys each document of a table must hold, checked on opening a
+        # snapshot that has no checksum (one with a sum was written by Funnel).
+        self._replica = Replica(self.paths, self._lock, required)
         self._compactor = Compactor(self.paths, self._lock, self._mutex, self._replica,
                                     compact_bytes)
+        self._wrote = False  # whether this storage committed anything (see ``close``)
         snapshot = self.paths.snapshot
         if create and not snapshot.is_dir() and (
                 not snapshot.exists() or snapshot.stat().st_size == 0):
@@ -87,20 +93,26 @@ class JournalStorage(Storage):
                 replica.tables = {name: _as_documents(documents, str(self.paths.snapshot))
                                   for name, documents in data.items()}
                 replica.seq += 1
+                self._wrote = True
                 write_snapshot(self.paths.snapshot, replica.tables, replica.seq)
                 write_journal(self.paths.journal, replica.seq)
-                replica.track_journal()
+                replica.track_journal(Chain(replica.seq, ZERO))
                 replica.report.snapshot_seq = replica.seq
+                replica.sealed = True
             except OSError as error:
                 raise write_error(self.paths.snapshot, error) from None
             finally:
                 self._lock.release()
 
     def close(self) -> None:
-        # One-off commands leave small journals alone; a session that wrote a lot folds it.
+        # One-off commands leave small journals alone; a session that wrote a lot folds
+        # it, and so does one that wrote to a file without checksums (an older schema),
+        # which then opens without parsing every document. A session that only read
+        # never rewrites a file, however large the journal.
         try:
-            if self._compactor.pending() and \
-                    self._replica.offset > self._compactor.threshold // 8:
+            if self._wrote and self._compactor.pending() and (
+                    self._replica.offset > self._compactor.threshold // 8
+                    or not self._replica.sealed):
                 self.compact(wait=False)
         except StorageError:
             pass  # another writer holds the lock; it or a later close will compact
@@ -170,7 +182,9 @@ class JournalStorage(Storage):
                                      "object under a text id")
                 check_json_native(document, f"{table} {key}")
             seq = self._replica.seq + 1
-            self._append(record_line(seq, table, puts, gone, by))
+            self._start_journal()
+            line = record_line(seq, self._replica.chain.head, table, puts, gone, by)
+            self._append(line, seq)
             self._replica.apply(table, puts, gone, seq)
             return seq
 
@@ -182,18 +196,31 @@ class JournalStorage(Storage):
             if not self._lock.held:
                 raise RuntimeError("commit_encoded() outside transaction()")
             seq = self._replica.seq + 1
-            self._append(encoded_record_line(seq, table, puts, by))
+            self._start_journal()
+            self._append(encoded_record_line(seq, self._replica.chain.head, table, puts, by),
+                         seq)
             self._replica.apply(table, {key: document for key, (document, _) in puts.items()},
                                 (), seq)
             return seq
 
-    def _append(self, line: bytes) -> None:
+    def _start_journal(self) -> None:
+        """Make sure the next record can follow on: start a journal if there is none, or if
+        the one there ends before the snapshot (a repair or whole write interrupted
+        between its two files: those records are all in the snapshot)."""
+        replica = self._replica
+        if replica.following and replica.chain.seq == replica.seq:
+            return
+        try:
+            write_journal(self.paths.journal, replica.seq)
+            replica.track_journal(Chain(replica.seq, ZERO))
+        except OSError as error:
+            raise write_error(self.paths.journal, error) from None
+
+    def _append(self, line: bytes, seq: int) -> None:
         journal = self.paths.journal
         replica = self._replica
+        self._wrote = True
         try:
-            if not replica.following:
-                write_journal(journal, replica.seq)
-                replica.track_journal()
             descriptor = os.open(journal, os.O_WRONLY | os.O_APPEND)
         except OSError as error:
             raise write_error(journal, error) from None
@@ -208,6 +235,7 @@ class JournalStorage(Storage):
         finally:
             os.close(descriptor)
         replica.offset += len(line)
+        replica.chain.seq, replica.chain.head = seq, claimed_sum(line[:-1]) or ZERO
 
     # -- compaction ------------------------------------------------------------------
     def compact(self, wait: bool = True) -> None:

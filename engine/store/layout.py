@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,11 +24,24 @@ class StorePaths:
     journal: Path
     lock: Path
 
+    @property
+    def quarantine(self) -> Path:
+        """Where ``funnel check`` keeps what it could not read (appended, never replaced)."""
+        return self.snapshot.with_name(self.snapshot.name + ".quarantine")
+
     @classmethod
     def of(cls, path: str | os.PathLike[str]) -> "StorePaths":
         snapshot = Path(path)
         return cls(snapshot, snapshot.with_name(snapshot.name + ".journal"),
                    snapshot.with_name(snapshot.name + ".lock"))
+
+
+def check_hint(path: str | os.PathLike[str]) -> str:
+    """The fix for damage, named for the database whose file ``path`` is."""
+    snapshot = str(path)
+    for suffix in (".journal", ".lock"):
+        snapshot = snapshot.removesuffix(suffix)
+    return f"repair it with: funnel check --db {shlex.quote(snapshot)}"
 
 
 def write_error(path: Path, error: OSError) -> StorageError:

@@ -5,9 +5,13 @@ Schema history:
    "contacts": {...}}``: the engine's first store.
 2. ``{"funnel": {"format": "funnel-store", "schema": 2, "seq": N}, "tables": {...}}``
    plus a journal beside it; documents keep only the fields that have a value.
+3. The same, with checksums: the snapshot's last line holds its CRC-32, and journal
+   records are sealed and chained (see ``seal`` and ``records``).
 
 A migration writes the new snapshot atomically and keeps the old file as
 ``PATH.schema-N.bak``; nothing is changed unless the whole migration succeeds.
+Schema 2 files are not migrated on opening but read as they are (so that reading
+never rewrites a file): the next compaction writes them as schema 3.
 """
 
 from __future__ import annotations
@@ -15,18 +19,36 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
 from funnel.engine.errors import StorageError
 from funnel.engine.model import compact_document
 from funnel.engine.store.documents import Documents
-from funnel.engine.store.layout import FILE_MODE
-from funnel.engine.store.snapshot import FORMAT, SCHEMA, read_lines, write_snapshot
+from funnel.engine.store.layout import FILE_MODE, check_hint
+from funnel.engine.store.snapshot import (FORMAT, SCHEMA, checksum_matches, read_lines,
+                                          write_snapshot)
+
+READ_IN_PLACE = frozenset({2})  # older schemas read as they are, not migrated on opening
 
 
-def read_snapshot(path: Path) -> tuple[dict[str, Documents], int]:
-    """Return (tables, seq) of a snapshot at the current schema, migrating if needed."""
+@dataclass
+class Snapshot:
+    tables: dict[str, Documents]
+    seq: int
+    sealed: bool  # its sum was there and matched: every byte is as Funnel wrote it
+    warning: str | None = None  # the sum does not match (every document may still read)
+
+
+def sum_warning(path: Path) -> str:
+    return (f"{path}: the snapshot's checksum does not match its contents: it was changed "
+            f"outside Funnel (every document still reads); {check_hint(path)}")
+
+
+def read_snapshot(path: Path) -> Snapshot:
+    """Read a snapshot (migrating a schema 1 file). Unless it is ``sealed``, the caller
+    checks every document (a hand edit reads; damage is refused on opening)."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -35,17 +57,20 @@ def read_snapshot(path: Path) -> tuple[dict[str, Documents], int]:
         raise StorageError(f"{path}: cannot read: {error.strerror}") from None
     fast = read_lines(data, str(path))
     if fast is not None:
-        header, tables = fast
-        if header.get("format") == FORMAT and header.get("schema") == SCHEMA \
-                and isinstance(header.get("seq"), int):
-            return tables, header["seq"]
+        header, schema = fast.header, fast.header.get("schema")
+        if header.get("format") == FORMAT and isinstance(header.get("seq"), int) and (
+                schema == SCHEMA or schema in READ_IN_PLACE):
+            failed = fast.intact is False or (schema == SCHEMA and fast.intact is None)
+            return Snapshot(fast.tables, header["seq"], sealed=fast.intact is True,
+                            warning=sum_warning(path) if failed else None)
     try:
         document = json.loads(data)
     except UnicodeDecodeError:
-        raise StorageError(f"{path}: not a Funnel database (not UTF-8 text)") from None
+        raise StorageError(f"{path}: not a Funnel database, or damaged (not UTF-8 text); "
+                           f"{check_hint(path)}") from None
     except json.JSONDecodeError as error:
         raise StorageError(f"{path}: not a Funnel database, or damaged (invalid JSON at line "
-                           f"{error.lineno}, column {error.colno}); run 'funnel check'"
+                           f"{error.lineno}, column {error.colno}); {check_hint(path)}"
                            ) from None
     schema = schema_of(document)
     if schema is None:
@@ -53,7 +78,9 @@ def read_snapshot(path: Path) -> tuple[dict[str, Documents], int]:
     if schema > SCHEMA:
         raise StorageError(f"{path}: written by a newer Funnel (schema {schema}); this one "
                            f"reads schema {SCHEMA} and older")
-    if schema < SCHEMA:
+    warning = sum_warning(path) if schema == SCHEMA and checksum_matches(data) is not True \
+        else None
+    if schema < SCHEMA and schema not in READ_IN_PLACE:
         document = _migrate(path, document, schema)
     tables = document["tables"]
     if not isinstance(tables, dict) or not all(
@@ -65,7 +92,8 @@ def read_snapshot(path: Path) -> tuple[dict[str, Documents], int]:
     for name, docs in tables.items():
         loaded[name] = Documents(where=str(path))
         loaded[name].update(docs)
-    return loaded, int(document["funnel"]["seq"])
+    return Snapshot(loaded, int(document["funnel"]["seq"]),
+                    sealed=schema == SCHEMA and warning is None, warning=warning)
 
 
 def schema_of(document: Any) -> int | None:
@@ -98,7 +126,12 @@ def _from_1(document: dict) -> dict:
                                     for key, doc in contacts.items()}}}
 
 
-MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: _from_1}
+def _from_2(document: dict) -> dict:
+    # The same documents; the checksums are written with the file.
+    return {"funnel": dict(document["funnel"], schema=3), "tables": document["tables"]}
+
+
+MIGRATIONS: dict[int, Callable[[dict], dict]] = {1: _from_1, 2: _from_2}
 
 
 def _migrate(path: Path, document: dict, schema: int) -> dict:

@@ -1,13 +1,20 @@
-"""The journal file's lines: its header, one commit record per line, and reading them back.
+"""The journal file's lines: its header, one sealed commit record per line, reading them back.
 
 ``PATH.journal`` holds one JSON object per line: a header
-``{"journal": "funnel-store", "schema": 2, "base": N}`` (the snapshot sequence it
-continues from), then one line per commit,
-``{"seq", "at", "by", "table", "put": {id: document}, "del": [id]}``.
+``{"journal": "funnel-store", "schema": 3, "base": N, "head": S}`` (the snapshot
+sequence it continues from, and the sum of record N: the chain's start), then one
+line per commit,
+``{"seq", "prev", "at", "by", "table", "put": {id: document}, "del": [id], "sum"}``.
+``seq`` counts up by one, ``prev`` is the ``sum`` of the record before, and ``sum``
+seals the record itself (see ``seal``). Schema 2 journals (written before records
+were sealed) are read as they are: their records carry no sums, but their sequence
+numbers must still follow on; the next compaction writes them as schema 3.
 
-A line without its newline, or a damaged last line, is a write that was interrupted
-and never acknowledged: reading stops there and says so. Damage before the last line
-is refused (``funnel check`` repairs it).
+A line without its newline, or an unreadable last line, is a write that was
+interrupted and never acknowledged: reading stops there and says so. Anything else
+out of place (a record that is unreadable, fails its sum, or does not follow the one
+before) raises ``ChainBroken``; ``journal_scan`` says what it is and ``funnel check``
+repairs it.
 """
 
 from __future__ import annotations
@@ -22,15 +29,17 @@ from typing import Callable
 from funnel.engine.errors import StorageError
 from funnel.engine.files import write_atomically
 from funnel.engine.store.documents import dump
-from funnel.engine.store.layout import FILE_MODE
+from funnel.engine.store.layout import FILE_MODE, check_hint
+from funnel.engine.store.seal import ZERO, checksum, seal, verify
 from funnel.engine.store.snapshot import FORMAT, SCHEMA
 
 Encoded = tuple[dict, str]  # a document and its checked JSON (values.encode_document)
+SEALED_SINCE = 3  # the first journal schema whose records are all sealed
 
 
 @dataclass
 class LoadReport:
-    """What loading found: used by ``funnel check`` and shown as warnings."""
+    """What loading found: shown as warnings."""
 
     snapshot_seq: int = 0
     records: int = 0
@@ -46,33 +55,83 @@ class Record:
     table: str
     puts: dict[str, dict]
     gone: list[str]
+    prev: str | None = None  # the sum of the record before (None: an unsealed record)
+    sum: str = ""  # this record's sum (unsealed: the CRC of its whole line)
+
+
+@dataclass
+class Chain:
+    """Where a reader stands in a journal: the last record read (or the header's base)."""
+
+    seq: int
+    head: str
+    sealed: bool = True  # every record must carry its sum (schema 3 journals)
+
+    def follows(self, record: Record) -> bool:
+        if record.seq != self.seq + 1:
+            return False
+        if record.prev is None:
+            return not self.sealed
+        return record.prev == self.head
+
+    def advance(self, record: Record) -> None:
+        self.seq, self.head = record.seq, record.sum
+
+
+class BadRecord(ValueError):
+    """A record line that cannot be trusted: ``kind`` is "damaged-record" (unreadable)
+    or "bad-checksum" (readable, but its bytes are not those that were sealed)."""
+
+    def __init__(self, kind: str, record: Record | None = None) -> None:
+        super().__init__(kind)
+        self.kind = kind
+        self.record = record
+
+
+class ChainBroken(StorageError):
+    """A journal line out of place; ``line`` is its 1-based line number."""
+
+    def __init__(self, path: Path, line: int) -> None:
+        super().__init__(f"{path}:{line}: the journal is damaged; {check_hint(path)}")
+        self.line = line
 
 
 # -- the header ---------------------------------------------------------------------
 
-def journal_header(base_seq: int) -> str:
-    return dump({"journal": FORMAT, "schema": SCHEMA, "base": base_seq}) + "\n"
+def journal_header(base_seq: int, head: str = ZERO) -> str:
+    return dump({"journal": FORMAT, "schema": SCHEMA, "base": base_seq, "head": head}) + "\n"
 
 
-def write_journal(path: Path, base_seq: int, later: bytes = b"") -> None:
+def write_journal(path: Path, base_seq: int, head: str = ZERO, later: bytes = b"") -> None:
     """Replace the journal atomically: a header, then ``later`` (records carried over)."""
-    write_atomically(path, [journal_header(base_seq), later], FILE_MODE)
+    write_atomically(path, [journal_header(base_seq, head), later], FILE_MODE)
 
 
-def read_header(data: bytes, path: Path) -> tuple[int, int]:
-    """The snapshot sequence a journal continues from, and where its first record starts."""
+def parse_header(line: bytes) -> Chain:
+    """The chain a journal's header starts (raises ValueError when it is not one)."""
+    header = json.loads(line)
+    if not isinstance(header, dict) or header.get("journal") != FORMAT \
+            or type(header.get("base")) is not int:
+        raise ValueError("not a journal header")
+    schema = header.get("schema")
+    head = header.get("head")
+    if isinstance(schema, int) and schema >= SEALED_SINCE:
+        if not isinstance(head, str) or len(head) != len(ZERO):
+            raise ValueError("a header without its chain's start")
+        return Chain(header["base"], head, sealed=True)
+    return Chain(header["base"], checksum(line), sealed=False)
+
+
+def read_header(data: bytes, path: Path) -> tuple[Chain, int]:
+    """The chain a journal continues from, and where its first record starts."""
     end = data.find(b"\n")
     if end < 0:
-        raise StorageError(f"{path}: the journal header is damaged; "
-                           "run 'funnel check' to repair")
+        raise StorageError(f"{path}: the journal header is damaged; {check_hint(path)}")
     try:
-        header = json.loads(data[:end])
-        if header.get("journal") != FORMAT:
-            raise ValueError
-        return int(header["base"]), end + 1
+        return parse_header(data[:end]), end + 1
     except (ValueError, KeyError, TypeError, AttributeError):
         raise StorageError(f"{path}: not a Funnel journal (bad header); "
-                           "run 'funnel check' to repair") from None
+                           f"{check_hint(path)}") from None
 
 
 # -- writing records ------------------------------------------------------------------
@@ -81,43 +140,63 @@ def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
-def record_line(seq: int, table: str, puts: Mapping[str, dict], gone: Sequence[str],
-                by: str | None) -> bytes:
-    record: dict[str, object] = {"seq": seq, "at": _now(), "by": by, "table": table}
+def record_line(seq: int, prev: str, table: str, puts: Mapping[str, dict],
+                gone: Sequence[str], by: str | None) -> bytes:
+    """One commit's sealed line, newline included."""
+    record: dict[str, object] = {"seq": seq, "prev": prev, "at": _now(), "by": by,
+                                 "table": table}
     if puts:
         record["put"] = puts
     if gone:
         record["del"] = list(gone)
-    return (dump(record) + "\n").encode("utf-8")
+    return seal(dump(record).encode("utf-8"))[0] + b"\n"
 
 
-def encoded_record_line(seq: int, table: str, puts: Mapping[str, Encoded],
+def encoded_record_line(seq: int, prev: str, table: str, puts: Mapping[str, Encoded],
                         by: str | None) -> bytes:
     """``record_line`` for documents encoded beforehand: their JSON is spliced in as is."""
-    head = dump({"seq": seq, "at": _now(), "by": by, "table": table})
+    head = dump({"seq": seq, "prev": prev, "at": _now(), "by": by, "table": table})
     body = ",".join(f"{dump(key)}:{encoded}" for key, (_, encoded) in puts.items())
-    return f'{head[:-1]},"put":{{{body}}}}}\n'.encode("utf-8")
+    return seal(f'{head[:-1]},"put":{{{body}}}}}'.encode("utf-8"))[0] + b"\n"
 
 
 # -- reading records ------------------------------------------------------------------
 
-def _parse(line: bytes) -> Record:
-    record = json.loads(line)
+def _shaped(record: object) -> Record:
+    if not isinstance(record, dict):
+        raise ValueError("not an object")
     table, puts, gone, seq = (record["table"], record.get("put", {}), record.get("del", []),
                               record["seq"])
+    prev = record.get("prev")
     if type(table) is not str or type(seq) is not int or type(puts) is not dict \
-            or type(gone) is not list \
+            or type(gone) is not list or (prev is not None and type(prev) is not str) \
             or not all(type(doc) is dict for doc in puts.values()) \
             or not all(type(key) is str for key in gone):
         raise ValueError("a record of the wrong shape")
-    return Record(seq, table, puts, gone)
+    return Record(seq, table, puts, gone, prev)
 
 
-def read_records(data: bytes, start: int, report: LoadReport,
-                 where: Callable[[int, int], str]) -> Iterator[tuple[Record, int]]:
+def parse_record(line: bytes) -> Record:
+    """One journal line as a record; raises ``BadRecord`` when it cannot be trusted."""
+    claimed, intact = verify(line)
+    try:
+        record = _shaped(json.loads(line))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise BadRecord("damaged-record") from None
+    record.sum = claimed or checksum(line)
+    if claimed is None:
+        record.prev = None  # only a sealed record's link can be trusted
+    elif not intact:
+        raise BadRecord("bad-checksum", record)
+    return record
+
+
+def read_records(data: bytes, start: int, chain: Chain, report: LoadReport,
+                 where: Callable[[int, int], str], path: Path) -> Iterator[tuple[Record, int]]:
     """Each complete record in ``data`` from offset ``start``, with the offset just past
-    its line. A torn or damaged last line ends the walk and is noted in ``report``; a
-    damaged line before it raises. ``where(line number, offset)`` names a line."""
+    its line, each checked against ``chain`` (which advances). A torn or unreadable last
+    line ends the walk and is noted in ``report``; anything else out of place raises
+    ``ChainBroken``. ``where(line number, offset)`` names a line."""
     position = start
     line_number = data.count(b"\n", 0, start) + 1
     while position < len(data):
@@ -129,15 +208,18 @@ def read_records(data: bytes, start: int, report: LoadReport,
                 "write that was interrupted and never acknowledged)")
             return
         try:
-            record = _parse(data[position:end])
-        except (ValueError, KeyError, TypeError, AttributeError):
-            if data.find(b"\n", end + 1) < 0 and not data[end + 1:].strip():
+            record = parse_record(data[position:end])
+        except BadRecord as bad:
+            if bad.kind == "damaged-record" and data.find(b"\n", end + 1) < 0 \
+                    and not data[end + 1:].strip():
                 report.torn_tail = data[position:]
                 report.warnings.append(f"{where(line_number, position)}: ignored a damaged "
                                        "last record (an interrupted write)")
                 return
-            raise StorageError(f"{where(line_number, position)}: damaged record in the "
-                               "middle of the journal; run 'funnel check' to repair") from None
+            raise ChainBroken(path, line_number) from None
+        if not chain.follows(record):
+            raise ChainBroken(path, line_number)
+        chain.advance(record)
         position = end + 1
         line_number += 1
         yield record, position

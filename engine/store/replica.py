@@ -6,6 +6,10 @@ compacts, the journal file is swapped for a new one: the replica notices (it kee
 the file it follows open, so the inode cannot be reused) and either carries on from
 the new journal or, if that one skips records it has not seen, reloads.
 
+Every record read is checked against the one before (``records.Chain``): anything
+out of place stops the open or the catch-up with one line naming the damage, the
+same words ``funnel check`` uses (``journal_scan`` says what it is).
+
 The caller serialises access (``JournalStorage`` holds a mutex around every call).
 """
 
@@ -18,21 +22,27 @@ from typing import BinaryIO, Callable
 
 from funnel.engine.errors import StorageError
 from funnel.engine.store.documents import Documents
+from funnel.engine.store.journal_scan import journal_damage, missing_commits
 from funnel.engine.store.layout import StorePaths
 from funnel.engine.store.lock import FileLock
 from funnel.engine.store.migrate import read_snapshot
-from funnel.engine.store.records import LoadReport, read_header, read_records
+from funnel.engine.store.records import Chain, ChainBroken, LoadReport, read_header, read_records
+from funnel.engine.store.seal import ZERO
 
 Changed = set[tuple[str, str]]  # (table, document id) pairs
 
 
 class Replica:
-    def __init__(self, paths: StorePaths, lock: FileLock) -> None:
+    def __init__(self, paths: StorePaths, lock: FileLock,
+                 required: Mapping[str, frozenset[str]] | None = None) -> None:
         self.paths = paths
         self._lock = lock  # only asked whether another process is writing
+        self._required = dict(required or {})  # keys every document of a table holds
+        self.sealed = True  # the snapshot read had a checksum that matched
         self.tables: dict[str, Documents] = {}
         self.seq = 0  # the last commit applied
         self.offset = 0  # end of the last good journal line applied
+        self.chain = Chain(0, ZERO)  # the journal's last record read, at ``offset``
         self.generation = 0  # bumped whenever we start following another journal file
         self.report = LoadReport()
         self._handle: BinaryIO | None = None  # the journal we follow, held open
@@ -52,39 +62,52 @@ class Replica:
             what = "an empty file" if paths.snapshot.exists() else "no such database"
             raise StorageError(f"{paths.snapshot}: {what}; create one with "
                                "'funnel generate' or 'funnel --demo'")
+        behind: tuple[int, int] | None = None
         for _attempt in range(20):
-            if self._load():
+            behind = self._load()
+            if behind is None:
                 return
             time.sleep(0.01)  # a compaction swapped the files under us: read again
+        if behind is not None and not self._lock.held_elsewhere():
+            raise missing_commits(paths, *behind)  # no race: the files disagree
         raise StorageError(f"{paths.snapshot}: the snapshot and journal keep changing; "
                            "try again")
 
-    def _load(self) -> bool:
-        """Read snapshot then journal; False when a compaction raced us."""
-        tables, seq = read_snapshot(self.paths.snapshot)
+    def _load(self) -> tuple[int, int] | None:
+        """Read snapshot then journal; (snapshot seq, journal base) when the journal
+        continues from a later snapshot than the one read (a compaction raced us)."""
+        snapshot = read_snapshot(self.paths.snapshot)
+        tables, seq = snapshot.tables, snapshot.seq
+        if not snapshot.sealed:  # no sum, or a failed one: find a damaged document
+            for name, documents in tables.items():  # now, not half-way through a command
+                documents.verify(self._required.get(name, frozenset()))
+        self.sealed = snapshot.sealed
         report = LoadReport(snapshot_seq=seq)
+        if snapshot.warning:
+            report.warnings.append(snapshot.warning)
         try:
             handle = open(self.paths.journal, "rb")
         except FileNotFoundError:
             self.tables, self.seq, self.report = tables, seq, report
             self.track(None)
             self.offset = 0
-            return True
+            self.chain = Chain(seq, ZERO)
+            return None
         except OSError as error:
             raise StorageError(f"{self.paths.journal}: cannot read the journal: "
                                f"{error.strerror}") from None
         data = handle.read()
         try:
-            base, offset = read_header(data, self.paths.journal)
+            chain, offset = read_header(data, self.paths.journal)
         except StorageError:
             handle.close()
             raise
-        if base > seq:
+        if chain.seq > seq:
             handle.close()
-            return False
+            return seq, chain.seq
         self.tables, self.seq = tables, seq
         self.track(handle)
-        self.offset = offset
+        self.offset, self.chain = offset, chain
         self._apply_journal(data, offset, report)
         if report.torn_tail and self._lock.held_elsewhere():
             # Not interrupted: another process is writing that record right now (it
@@ -93,7 +116,7 @@ class Replica:
                                if "incomplete last record" not in warning]
             report.torn_tail = b""
         self.report = report
-        return True
+        return None
 
     def _apply_journal(self, data: bytes, start: int, report: LoadReport,
                        base: int = 0) -> Changed:
@@ -104,13 +127,16 @@ class Replica:
             (lambda line, _position: f"{journal}:{line}") if base == 0 else
             (lambda _line, position: f"{journal} (byte {base + position})"))
         changed: Changed = set()
-        for record, end in read_records(data, start, report, where):
-            if record.seq > self.seq:
-                self.apply(record.table, record.puts, record.gone, record.seq)
-                changed.update((record.table, key) for key in record.puts)
-                changed.update((record.table, key) for key in record.gone)
-                report.records += 1
-            self.offset = base + end
+        try:
+            for record, end in read_records(data, start, self.chain, report, where, journal):
+                if record.seq > self.seq:
+                    self.apply(record.table, record.puts, record.gone, record.seq)
+                    changed.update((record.table, key) for key in record.puts)
+                    changed.update((record.table, key) for key in record.gone)
+                    report.records += 1
+                self.offset = base + end
+        except ChainBroken:
+            raise journal_damage(self.paths) from None
         return changed
 
     # -- changing the tables ------------------------------------------------------------
@@ -156,14 +182,14 @@ class Replica:
                 return self._reload()
             try:
                 data = handle.read()
-                base, start = read_header(data, self.paths.journal)
+                chain, start = read_header(data, self.paths.journal)
             except (OSError, StorageError):
                 handle.close()
                 return self._reload()
-            if os.fstat(handle.fileno()).st_ino == inode and base <= self.seq:
+            if os.fstat(handle.fileno()).st_ino == inode and chain.seq <= self.seq:
                 self.track(handle)
-                self.offset = start
-                self.report.snapshot_seq = base
+                self.offset, self.chain = start, chain
+                self.report.snapshot_seq = chain.seq
                 return self._apply_journal(data, start, LoadReport())
             handle.close()
         return self._reload()
@@ -194,9 +220,12 @@ class Replica:
         self._inode = stat.st_ino
         return stat.st_size
 
-    def track_journal(self) -> None:
-        """Follow the journal file just written by this process, from its end."""
+    def track_journal(self, chain: Chain | None = None) -> None:
+        """Follow the journal file just written by this process, from its end (``chain``:
+        where its chain ends, if it is not where ours does)."""
         self.offset = self.track(open(self.paths.journal, "rb"))
+        if chain is not None:
+            self.chain = chain
 
     def read_journal(self, start: int) -> bytes:
         """The journal's bytes from ``start`` up to the last line applied."""

@@ -6,10 +6,15 @@ contact's (with a history entry ``by`` the import); empty cells change nothing; 
 are added; activities already there are not added twice, and a count column (total
 visits) is a running total, so only its growth is added; custom fields are merged;
 a stage reached elsewhere moves the contact forward only.
+
+When the contact changed after the plan (``rebase``), the row is derived again from
+the contact as it is now, and a field the row would set that someone changed since
+the plan is a clash: their value stays, the rest of the row applies.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from typing import Any
 
 from funnel.engine.transfer.batch import BatchUpdate, NewContact
@@ -79,6 +84,76 @@ def to_update(item: Incoming, contact_id: int, document: dict, defaults: dict[st
     if not changes and stage is None:
         return None
     return BatchUpdate(contact_id, int(document.get("rev") or 0), changes, why, stage)
+
+
+@dataclass(frozen=True)
+class Seen:
+    """A matched contact as the plan saw it: its revision, and the values of the fields
+    the row may set (the values are the stored ones, shared: never mutate them)."""
+
+    rev: int
+    values: dict[str, Any]
+
+
+def seen_values(item: Incoming, document: dict, defaults: dict[str, Any]) -> Seen:
+    names = (set(item.fields) | set(defaults) | {"tags"}) - {"created_at"}
+    values = {name: document.get(name) for name in names}
+    if item.custom:
+        values["custom"] = document.get("custom") or {}
+    return Seen(int(document.get("rev") or 0), values)
+
+
+Clashes = list[tuple[str, Any, Any]]  # (field, their value, the file's value)
+
+
+def rebase(item: Incoming, contact_id: int, seen: Seen, current: dict,
+           defaults: dict[str, Any], workspace: ImportTarget, why: str
+           ) -> tuple[BatchUpdate | None, Clashes]:
+    """What the row changes in the contact as it is now, which changed after ``seen``.
+
+    A field the row would set that someone changed since is a clash and keeps their
+    value; so does a tag they removed, or a custom field they changed. Activities
+    are a log (merged); fields the row does not set merge on their own.
+    """
+    fresh = to_update(item, contact_id, current, defaults, workspace, why)
+    if fresh is None:
+        return None, []
+    changes = dict(fresh.changes)
+    clashes: Clashes = []
+    for name, value in fresh.changes.items():
+        if name == "activities" or name not in seen.values:
+            continue
+        was, now = seen.values[name], current.get(name)
+        if name == "tags":
+            removed = [tag for tag in was or [] if tag not in (now or [])]
+            if any(tag in removed for tag in value):
+                clashes.append((name, list(now or []), value))
+                _keep(changes, name, [tag for tag in value if tag not in removed], now or [])
+        elif name == "custom":
+            now = now or {}
+            merged = dict(value)
+            for key, mine in item.custom.items():
+                if not _same(was.get(key), now.get(key)) and not _same(now.get(key), mine):
+                    clashes.append((f"custom.{key}", now.get(key), mine))
+                    if key in now:
+                        merged[key] = now[key]
+                    else:
+                        merged.pop(key, None)
+            _keep(changes, name, merged, now)
+        elif not _same(was, now) and not (name == "email" and same_email(was, now)):
+            clashes.append((name, now, value))
+            del changes[name]
+    if not changes and fresh.stage is None:
+        return None, clashes
+    return replace(fresh, changes=changes), clashes
+
+
+def _keep(changes: dict[str, Any], name: str, value: Any, now: Any) -> None:
+    """Write ``value`` unless it is what is stored already."""
+    if value == now:
+        del changes[name]
+    else:
+        changes[name] = value
 
 
 def _forward(stage_id: str, contact_id: int, document: dict,

@@ -11,12 +11,16 @@ contact, and matches the rest against the database (``importmatch``; what a row
 does to a contact is ``importchanges``). Nothing is locked while it works.
 
 Applying refuses a plan with bad rows (unless ``skip_bad``), then hands the
-workspace one batch of new and changed contacts, written in one transaction. If
-someone committed in the meantime, the matching is redone and the batch tried again.
+workspace one batch of new and changed contacts (``importlive``), written in one
+transaction. Rows of contacts that others changed after the plan are derived again
+from the contact as it is then (before the lock, and under it for commits that landed
+meanwhile), so an import never has to give up while people keep editing. A field a
+row sets that someone changed after the plan keeps their value and is listed in
+``result.conflicts``; with ``strict`` any conflict refuses the whole file.
 
-``ImportPlan``, ``ImportResult`` and ``ImportRefused`` (defined in ``importplan``)
-are part of this module's interface, as ``plan_import`` and ``apply_import`` return
-or raise them.
+``ImportPlan``, ``ImportResult``, ``ImportRefused``, ``ImportConflict`` and
+``ImportConflicted`` (defined in ``importplan``) are part of this module's interface,
+as ``plan_import`` and ``apply_import`` return or raise them.
 """
 
 from __future__ import annotations
@@ -26,11 +30,13 @@ import time
 from pathlib import Path
 
 from funnel.engine.errors import FieldError, FunnelError
-from funnel.engine.transfer.batch import StaleBatch
+from funnel.engine.transfer.batch import BatchConflicts
 from funnel.engine.transfer.cells import to_field
 from funnel.engine.transfer.csvread import ImportFileError, read_table
+from funnel.engine.transfer.importlive import LiveImport
 from funnel.engine.transfer.importmatch import match, merge_duplicates
-from funnel.engine.transfer.importplan import (PROGRESS_EVERY, ImportPlan, ImportRefused,
+from funnel.engine.transfer.importplan import (PROGRESS_EVERY, ImportConflict,
+                                               ImportConflicted, ImportPlan, ImportRefused,
                                                ImportResult, Progress)
 from funnel.engine.transfer.importrows import RowReader
 from funnel.engine.transfer.incoming import Problem
@@ -39,10 +45,8 @@ from funnel.engine.transfer.mapping import Mapping
 from funnel.engine.transfer.mapping_file import mapping_from
 from funnel.engine.transfer.workspace_protocols import ImportTarget
 
-__all__ = ["ImportPlan", "ImportRefused", "ImportResult", "RETRIES", "apply_import",
-           "plan_import"]
-
-RETRIES = 5  # times an import re-matches after someone else committed meanwhile
+__all__ = ["ImportConflict", "ImportConflicted", "ImportPlan", "ImportRefused",
+           "ImportResult", "apply_import", "plan_import"]
 
 
 def plan_import(source: str | os.PathLike | bytes, mapping: Mapping | str | os.PathLike | None,
@@ -132,25 +136,24 @@ def plan_import(source: str | os.PathLike | bytes, mapping: Mapping | str | os.P
 
 
 def apply_import(workspace: ImportTarget, plan: ImportPlan, *, skip_bad: bool = False,
-                 by: str | None = None, progress: Progress | None = None) -> ImportResult:
-    """Write a plan in one transaction; a plan with errors is refused unless ``skip_bad``."""
+                 by: str | None = None, progress: Progress | None = None,
+                 strict: bool = False) -> ImportResult:
+    """Write a plan in one transaction; a plan with errors is refused unless ``skip_bad``.
+
+    A field a row sets that someone changed after the plan keeps their value and is in
+    ``result.conflicts``; with ``strict`` any such conflict raises ImportConflicted
+    and nothing is written.
+    """
     if plan.fatal or (plan.problems and not skip_bad):
         raise ImportRefused(plan)
     started = time.perf_counter()
-    by = by or plan.by
-    replanned = 0
-    while True:
-        try:
-            batch = workspace.commit_batch([new for _, new in plan.creates],
-                                           [update for _, update in plan.updates], by,
-                                           version=plan.version, progress=progress)
-            break
-        except StaleBatch:
-            replanned += 1
-            if replanned > RETRIES:
-                raise FunnelError(f"{plan.name}: the database kept changing while importing; "
-                                  "nothing was imported; try again") from None
-            match(plan, workspace, progress)
-    return ImportResult(batch.created, batch.updated, len(plan.unchanged), len(plan.bad_rows),
-                        plan, plan.seconds + time.perf_counter() - started, batch.lock_seconds,
-                        replanned)
+    batch = LiveImport(plan, workspace)
+    try:
+        written = workspace.commit_live_batch(batch, by or plan.by, strict=strict,
+                                              progress=progress)
+    except BatchConflicts as refused:
+        raise ImportConflicted(plan, batch.described(refused.conflicts)) from None
+    return ImportResult(written.created, written.updated, batch.unchanged, len(plan.bad_rows),
+                        plan, plan.seconds + time.perf_counter() - started,
+                        written.lock_seconds, len(batch.rederived),
+                        batch.described(written.conflicts), list(written.warnings))

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from funnel.engine.transfer.importchanges import same_email, to_create, to_update
+from funnel.engine.transfer.importchanges import same_email, seen_values, to_create, to_update
 from funnel.engine.transfer.importplan import PROGRESS_EVERY, Duplicate, ImportPlan, Progress
 from funnel.engine.transfer.incoming import Incoming
 from funnel.engine.transfer.workspace_protocols import ImportTarget
 
 
-def _keys(item: Incoming, match_on: Iterable[str]) -> list[tuple[str, str]]:
+def keys_of(item: Incoming, match_on: Iterable[str]) -> list[tuple[str, str]]:
     """The (key, value) pairs a row is matched on; emails ignore case."""
     keys = []
     for key in match_on:
@@ -29,7 +29,7 @@ def merge_duplicates(items: list[Incoming], match_on: tuple[str, ...],
     shown: dict[int, str] = {}
     result = []
     for item in items:
-        keys = _keys(item, match_on)
+        keys = keys_of(item, match_on)
         first = next((groups[key] for key in keys if key in groups), None)
         if first is None:
             result.append(item)
@@ -71,12 +71,13 @@ def match(plan: ImportPlan, workspace: ImportTarget, progress: Progress | None) 
     """Split the incoming contacts into new, changed and unchanged, against the database
     as it is now (``plan.version`` records which state that was)."""
     plan.version = workspace.version
+    plan.top_id = -1
     match_on = plan.mapping.match_on
     index: dict[tuple[str, str], int] = {}
     shared = 0
     documents: dict[int, dict] = {}  # only the contacts the file names
     defaults = plan.defaults()
-    wanted = {key for item in plan.incoming for key in _keys(item, match_on)}
+    wanted = {key for item in plan.incoming for key in keys_of(item, match_on)}
     # A contact read back from an export of this database, with no email or external
     # id, is known by its id and the moment it was created.
     exported = {item.funnel_id: item.fields.get("created_at") for item in plan.incoming
@@ -85,11 +86,12 @@ def match(plan: ImportPlan, workspace: ImportTarget, progress: Progress | None) 
     contact_id: int | None
     if wanted or exported:
         for contact_id, document in workspace.documents():
+            plan.top_id = max(plan.top_id, contact_id)
             if exported.get(contact_id) is not None \
                     and exported[contact_id] == document.get("created_at"):
                 by_id[contact_id] = contact_id
                 documents[contact_id] = document
-            for key in _keys_of_document(document, match_on):
+            for key in document_keys(document, match_on):
                 if key in wanted:
                     other = index.get(key)
                     if other is not None and other != contact_id:
@@ -97,11 +99,11 @@ def match(plan: ImportPlan, workspace: ImportTarget, progress: Progress | None) 
                     if other is None or contact_id < other:
                         index[key] = contact_id
                         documents[contact_id] = document
-    plan.creates, plan.updates, plan.unchanged = [], [], []
+    plan.creates, plan.updates, plan.unchanged, plan.seen = [], [], [], {}
     claimed: dict[int, Incoming] = {}
     order: list[tuple[Incoming, int | None]] = []
     for item in plan.incoming:
-        contact_id = next((index[key] for key in _keys(item, match_on) if key in index), None)
+        contact_id = next((index[key] for key in keys_of(item, match_on) if key in index), None)
         if contact_id is None and item.funnel_id is not None:
             contact_id = by_id.get(item.funnel_id)
         if contact_id is not None and contact_id in claimed:
@@ -117,10 +119,11 @@ def match(plan: ImportPlan, workspace: ImportTarget, progress: Progress | None) 
                              "id with another; rows match the one with the lowest id")
     total = len(order)
     for done, (item, contact_id) in enumerate(order, 1):
-        why = f"imported from {plan.name} {plan.unit} " + ", ".join(map(str, item.rows))
+        why = why_of(plan, item)
         if contact_id is None:
             plan.creates.append((item, to_create(item, defaults, why)))
         else:
+            plan.seen[contact_id] = seen_values(item, documents[contact_id], defaults)
             update = to_update(item, contact_id, documents[contact_id], defaults, workspace,
                                why)
             if update is None:
@@ -133,7 +136,12 @@ def match(plan: ImportPlan, workspace: ImportTarget, progress: Progress | None) 
         progress("match", total, total)
 
 
-def _keys_of_document(document: dict, match_on: Iterable[str]) -> list[tuple[str, str]]:
+def why_of(plan: ImportPlan, item: Incoming) -> str:
+    """The history's reason for what a row does."""
+    return f"imported from {plan.name} {plan.unit} " + ", ".join(map(str, item.rows))
+
+
+def document_keys(document: dict, match_on: Iterable[str]) -> list[tuple[str, str]]:
     keys = []
     for key in match_on:
         value = document.get(key)

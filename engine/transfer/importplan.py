@@ -1,5 +1,6 @@
 """An import's plan (what it would do; nothing is written until it is applied), its
-result, and the error that refuses a plan with bad rows."""
+result with the rows that met someone else's change, and the errors that refuse a
+plan with bad rows or (``strict``) with such conflicts."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any, Callable
 
 from funnel.engine.errors import FunnelError
 from funnel.engine.transfer.batch import BatchUpdate, NewContact
-from funnel.engine.transfer.importchanges import merge_activities
+from funnel.engine.transfer.importchanges import Seen, merge_activities
 from funnel.engine.transfer.incoming import Incoming, Problem
 from funnel.engine.transfer.mapping import Mapping
 
@@ -32,6 +33,41 @@ class ImportRefused(FunnelError):
                        f"{'them' if rows != 1 else 'it'}, or pass --skip-bad to import the "
                        "others)")
         super().__init__(f"{plan.name}: {message}")
+
+
+@dataclass(frozen=True)
+class ImportConflict:
+    """A field a row sets that someone changed while the file was importing: their
+    value was kept. ``field`` "contact" (no values): the contact was deleted."""
+
+    rows: tuple[int, ...]  # the file's rows of this contact
+    contact_id: int
+    field: str  # a field, or custom.KEY
+    theirs: Any  # the value they stored, kept
+    in_file: Any  # the file's value, not written
+    by: str | None = None  # who changed it, as the history says
+    at: str | None = None
+
+    @property
+    def row(self) -> int:
+        return self.rows[0]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "rows": list(self.rows), "contact": self.contact_id,
+                "field": self.field, "theirs": self.theirs, "file": self.in_file,
+                "by": self.by, "at": self.at}
+
+
+class ImportConflicted(FunnelError):
+    """``strict``: rows conflict with changes made while importing; nothing was written."""
+
+    def __init__(self, plan: "ImportPlan", conflicts: list[ImportConflict]) -> None:
+        self.plan = plan
+        self.conflicts = conflicts
+        rows = len({conflict.row for conflict in conflicts})
+        super().__init__(f"{plan.name}: {rows} {plan.unit}{'s' if rows != 1 else ''} "
+                         f"conflict{'s' if rows == 1 else ''} with changes made while "
+                         "importing; nothing was imported (--strict)")
 
 
 @dataclass(frozen=True)
@@ -70,6 +106,8 @@ class ImportPlan:
     creates: list[tuple[Incoming, NewContact]] = field(default_factory=list)
     updates: list[tuple[Incoming, BatchUpdate]] = field(default_factory=list)
     unchanged: list[tuple[Incoming, int]] = field(default_factory=list)
+    seen: dict[int, Seen] = field(default_factory=dict)  # matched contacts as planned against
+    top_id: int = -1  # the highest contact id when matched (-1: the database was not read)
     seconds: float = 0.0
 
     @property
@@ -133,7 +171,9 @@ class ImportResult:
     plan: ImportPlan
     seconds: float = 0.0  # planning and writing
     lock_seconds: float = 0.0  # how long the database was locked
-    replanned: int = 0  # times the matching was redone because someone committed
+    replanned: int = 0  # rows derived again because their contact changed meanwhile
+    conflicts: list[ImportConflict] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # imported, but something after failed
 
     def counts(self) -> dict[str, int]:
         return {"created": len(self.created), "updated": len(self.updated),

@@ -12,7 +12,7 @@ from typing import Any, Callable, Iterable, Protocol, Sequence
 
 from funnel.engine.rules.classify import Classification
 from funnel.engine.rules.ruleset import Rules
-from funnel.engine.transfer.batch import BatchResult, BatchUpdate, NewContact
+from funnel.engine.transfer.batch import BatchResult, LiveBatch
 
 
 class ImportTarget(Protocol):
@@ -30,10 +30,9 @@ class ImportTarget(Protocol):
 
     def classification(self, contact_id: int) -> Classification: ...
 
-    def commit_batch(self, creates: Sequence[NewContact], updates: Sequence[BatchUpdate],
-                     by: str, *, version: int | None = None,
-                     progress: Callable[[str, int, int], None] | None = None
-                     ) -> BatchResult: ...
+    def commit_live_batch(self, batch: LiveBatch, by: str, *, strict: bool = False,
+                          progress: Callable[[str, int, int], None] | None = None
+                          ) -> BatchResult: ...
 
 
 class ContactRow(Protocol):

@@ -1,8 +1,13 @@
 """Committing a batch of new and changed contacts (an import) in one transaction.
 
 Every document is validated, classified and given its history before the lock is
-taken; under the lock there is only a version check and one journal record, written
-through the one write path (``Writer.commit``).
+taken; under the lock there is only a check and one journal record, written through
+the one write path (``Writer.commit``).
+
+``commit_live`` keeps a ``LiveBatch`` current instead of refusing it when others
+commit: it takes in their commits and lets the batch re-derive the rows they touched
+before the lock, and again under the lock if more landed while it was building
+(only those rows are rebuilt there). Conflicts are named with who changed the field.
 """
 
 from __future__ import annotations
@@ -16,12 +21,14 @@ from funnel.engine.model import (new_contact, parse_datetime, validate_activity,
                                  validate_custom)
 from funnel.engine.rules.classify import classify
 from funnel.engine.store.contacts import Encoded
-from funnel.engine.transfer.batch import BatchResult, BatchUpdate, NewContact, StaleBatch
+from funnel.engine.transfer.batch import (BatchConflict, BatchConflicts, BatchResult,
+                                          BatchUpdate, LiveBatch, NewContact, StaleBatch)
 from funnel.engine.workspace.bulk import bulk_work
 from funnel.engine.workspace.documents import (check_pin, enter_stage, evidence_time,
                                                not_a_stage, record_stage, stamp_created,
                                                stamped)
 from funnel.engine.workspace.events import ChangeEvent
+from funnel.engine.workspace.expectations import last_change
 from funnel.engine.workspace.shared import Shared
 from funnel.engine.workspace.writer import Writer, Written
 
@@ -65,17 +72,109 @@ class BatchCommitter:
             store = self._shared.store
             if version is not None and store.version != version:
                 raise StaleBatch("the database changed since the import was planned")
-            ids.extend(store.write_many(documents, puts, by=by))
+            written = self._write(documents, puts, by, ids)
             held = time.perf_counter() - locked
-            events = [ChangeEvent("add", tuple(ids), by)] if ids else []
-            if puts:
-                events.append(ChangeEvent("edit", tuple(puts), by))
-            return Written(events, size=len(documents) + len(puts))
+            return written
 
-        self._writer.commit(write)
+        written = self._writer.commit(write)
         if progress is not None:
             progress("write", total, total)
-        return BatchResult(ids, list(puts), held)
+        return BatchResult(ids, list(puts), held, warnings=list(written.warnings))
+
+    def commit_live(self, batch: LiveBatch, by: str, *, strict: bool = False,
+                    progress: Progress | None = None) -> BatchResult:
+        """Create and update many contacts: all or nothing, and never over a change made
+        after the batch was planned (that field is a conflict, the rest applies); with
+        ``strict`` any conflict raises BatchConflicts and nothing is written."""
+        store = self._shared.store
+        now = self._shared.clock()
+        changed = store.refresh()  # what others committed since this session last looked
+        if changed:
+            self._writer.take_in(changed)
+        if store.version != batch.version:
+            batch.revisit(store.get, changed, store.version)
+        built = _Built()
+        with bulk_work():
+            self._build(batch, built, now, by, progress)
+        if progress is not None:
+            total = len(built.new) + len(built.puts)
+            progress("write", total, total)  # built: what is left is the commit
+        conflicts: list[BatchConflict] = []
+        ids: list[int] = []
+        updated: list[int] = []
+        held = 0.0
+
+        def write() -> Written:
+            nonlocal held, conflicts
+            locked = time.perf_counter()
+            if store.version != batch.version or built.stale:  # committed while building
+                batch.revisit(store.get, (), store.version)
+                built.stale = False
+                self._build(batch, built, now, by, None)
+                if built.stale:  # pragma: no cover - nobody else catches up under the lock
+                    raise StaleBatch("a contact changed while the import was committed")
+            conflicts = [self._named(conflict) for conflict in batch.conflicts]
+            if strict and conflicts:
+                raise BatchConflicts(conflicts)
+            documents = [built.new[id(item)][1] for item in batch.creates]
+            puts = {contact_id: built.puts[contact_id][1] for contact_id in batch.updates}
+            updated.extend(puts)
+            written = self._write(documents, puts, by, ids)
+            held = time.perf_counter() - locked
+            return written
+
+        if not built.new and not built.puts and not built.stale and not batch.conflicts:
+            return BatchResult()
+        written = self._writer.commit(write)
+        return BatchResult(ids, updated, held, conflicts, list(written.warnings))
+
+    def _build(self, batch: LiveBatch, built: "_Built", now: datetime, by: str,
+               progress: Progress | None) -> None:
+        """Build and encode what the batch holds now and was not built yet (all of it at
+        first; under the lock, only rows the batch derived again)."""
+        encode = self._shared.store.encode
+        creates, updates = batch.creates, batch.updates
+        total, done = len(creates) + len(updates), 0
+        for index, item in enumerate(creates):
+            if built.new.get(id(item), (None,))[0] is not item:
+                built.new[id(item)] = (item, encode(self._new(item, now, by),
+                                                    f"new contact {index + 1}"))
+            done += 1
+            if progress is not None and done % REPORT_EVERY == 0:
+                progress("write", done, total)
+        for contact_id, update in updates.items():
+            if built.puts.get(contact_id, (None,))[0] is not update:
+                try:
+                    document = self._update(update, now, by)
+                except StaleBatch:
+                    # Another thread of this session took in a newer revision since the
+                    # batch was revisited: it is revisited again under the lock.
+                    built.stale = True
+                    continue
+                built.puts[contact_id] = (update, encode(document, f"contact {contact_id}"))
+            done += 1
+            if progress is not None and done % REPORT_EVERY == 0:
+                progress("write", done, total)
+
+    def _write(self, documents: list[Encoded], puts: dict[int, Encoded], by: str,
+               ids: list[int]) -> Written:
+        """Under the lock: the one journal record, and the events that tell about it."""
+        if not documents and not puts:
+            return Written()
+        ids.extend(self._shared.store.write_many(documents, puts, by=by))
+        events = [ChangeEvent("add", tuple(ids), by)] if ids else []
+        if puts:
+            events.append(ChangeEvent("edit", tuple(puts), by))
+        return Written(events, size=len(documents) + len(puts))
+
+    def _named(self, conflict: BatchConflict) -> BatchConflict:
+        """The conflict with who made the change that is kept, from the history."""
+        current = self._shared.store.get(conflict.contact_id)
+        if current is None:
+            return conflict
+        by, at = last_change(current, conflict.field)
+        return BatchConflict(conflict.contact_id, conflict.field, conflict.theirs,
+                             conflict.mine, by, at)
 
     def _new(self, item: NewContact, now: datetime, by: str) -> dict:
         rules = self._shared.rules
@@ -135,3 +234,12 @@ class BatchCommitter:
         record_stage(new, classify(new, rules, now), rules, now, by,
                      cause=", ".join(update.changes) or "stage")
         return stamped(new, current, now)
+
+
+class _Built:
+    """Documents built and encoded for a batch, with what each was built from."""
+
+    def __init__(self) -> None:
+        self.new: dict[int, tuple[NewContact, Encoded]] = {}  # id() of the NewContact
+        self.puts: dict[int, tuple[BatchUpdate, Encoded]] = {}  # contact id
+        self.stale = False  # an update met a newer revision than it was derived from

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
-from funnel.engine.errors import FieldError, FunnelError
+from funnel.engine.errors import Conflict, FieldError, FunnelError
 from funnel.engine.history import entry as history_entry
 from funnel.engine.model import format_datetime, new_contact, validate_activity
 from funnel.engine.rules.classify import Classification, classify
@@ -22,6 +22,7 @@ from funnel.engine.workspace.documents import (Changed, draft, enter_stage, evid
                                                not_a_stage, record_stage, set_fields,
                                                stamp_created, validated)
 from funnel.engine.workspace.events import ChangeEvent
+from funnel.engine.workspace.expectations import check_expectation_names, override_reasons
 from funnel.engine.workspace.shared import Shared
 from funnel.engine.workspace.undo import UndoHistory
 from funnel.engine.workspace.writer import Writer, Written
@@ -84,10 +85,13 @@ class Commands:
         return documents
 
     def edit(self, contact_id: int, changes: dict[str, Any], by: str,
-             why: str | None = None) -> EditResult:
-        """Validate, classify, persist and record an edit of some fields."""
+             why: str | None = None, expect: Mapping[str, Any] | None = None,
+             overrides: Mapping[str, str] | None = None) -> EditResult:
+        """Validate, classify, persist and record an edit of some fields, refused
+        (Conflict) if a field in ``expect`` no longer holds the value expected."""
         rules = self._shared.rules
         clean = validated(rules, changes)
+        expect = _checked(expect)
         before = self._cache.classification(contact_id)
         changed: Changed = {}
 
@@ -95,7 +99,7 @@ class Commands:
             now = self._shared.clock()
             new = draft(current)
             changed.clear()
-            changed.update(set_fields(new, current, clean, now, by, why))
+            changed.update(set_fields(new, current, clean, now, by, why, overrides))
             if not changed:
                 return None
             record_stage(new, classify(new, rules, now), rules, now, by,
@@ -103,12 +107,24 @@ class Commands:
             return new
 
         label = f"edit {', '.join(clean)}"
-        self._writer.change(contact_id, "edit", by, label, tuple(clean), build,
+        self._writer.change(contact_id, "edit", by, label, clean, build, expect=expect,
                             record=self._undo.recorder(contact_id, label))
         return EditResult(contact_id, dict(changed), before,
                           self._cache.classification(contact_id))
 
-    def move(self, contact_id: int, stage_id: str, why: str, by: str) -> EditResult:
+    def override(self, conflict: Conflict, by: str, why: str | None = None) -> EditResult:
+        """Apply a refused edit over the values that refused it, knowingly: based on
+        what is stored now, each field written over someone's change is recorded as an
+        override in the history. Refused again if the contact changed once more."""
+        if conflict.contact_id is None or not conflict.changes:
+            raise FunnelError("nothing to override: the refusal carries no edit")
+        expect = dict(conflict.expect)
+        expect.update({clash.field: clash.theirs for clash in conflict.clashes})
+        return self.edit(conflict.contact_id, conflict.changes, by, why, expect,
+                         override_reasons(conflict))
+
+    def move(self, contact_id: int, stage_id: str, why: str, by: str,
+             expect: Mapping[str, Any] | None = None) -> EditResult:
         """A person moves a contact to a stage. Moving back or out pins the stage."""
         rules = self._shared.rules
         if not (why or "").strip():
@@ -122,9 +138,10 @@ class Commands:
         changes: dict[str, Any] = {}
         if backward or self._shared.document(contact_id).get("stage_pin"):
             changes = {"stage_pin": stage_id, "pin_reason": why.strip()}
-        return self._manual_stage(contact_id, target.id, changes, why.strip(), by)
+        return self._manual_stage(contact_id, target.id, changes, why.strip(), by, expect)
 
-    def disqualify(self, contact_id: int, reason: str, by: str) -> EditResult:
+    def disqualify(self, contact_id: int, reason: str, by: str,
+                   expect: Mapping[str, Any] | None = None) -> EditResult:
         rules = self._shared.rules
         if not (reason or "").strip():
             raise FieldError("reason", "a reason is required to disqualify a contact")
@@ -132,17 +149,19 @@ class Commands:
             raise FunnelError(f"the rules {rules.name!r} have no 'disqualified' exit")
         changes = {"stage_pin": "disqualified", "pin_reason": reason.strip(),
                    "disqualify_reason": reason.strip()}
-        return self._manual_stage(contact_id, "disqualified", changes, reason.strip(), by)
+        return self._manual_stage(contact_id, "disqualified", changes, reason.strip(), by,
+                                  expect)
 
     def unpin(self, contact_id: int, why: str, by: str) -> EditResult:
         return self.edit(contact_id, {"stage_pin": None, "pin_reason": None}, by, why)
 
-    def adjust_score(self, contact_id: int, points: int, reason: str, by: str) -> EditResult:
+    def adjust_score(self, contact_id: int, points: int, reason: str, by: str,
+                     expect: Mapping[str, Any] | None = None) -> EditResult:
         if points and not (reason or "").strip():
             raise FieldError("score_adjustment_reason", "a reason is required to adjust a score")
         return self.edit(contact_id, {"score_adjustment": points or None,
                                       "score_adjustment_reason": reason.strip() or None
-                                      if points else None}, by, reason)
+                                      if points else None}, by, reason, expect)
 
     def log_activity(self, contact_id: int, kind: str, at: str | None, count: int,
                      by: str) -> EditResult:
@@ -163,15 +182,19 @@ class Commands:
             return new
 
         label = f"log {kind}"
-        self._writer.change(contact_id, "edit", by, label, (), build,
+        self._writer.change(contact_id, "edit", by, label, {}, build,
                             record=self._undo.recorder(contact_id, label))
         return EditResult(contact_id, {}, before, self._cache.classification(contact_id))
 
     def _manual_stage(self, contact_id: int, stage_id: str, changes: dict[str, Any],
-                      why: str, by: str) -> EditResult:
+                      why: str, by: str, expect: Mapping[str, Any] | None) -> EditResult:
         rules = self._shared.rules
         before = self._cache.classification(contact_id)
         clean = validated(rules, changes)
+        if expect is None:  # based on the stage and the fields this session shows
+            shown = self._shared.document(contact_id)
+            expect = {"stage": before.stage, **{name: shown.get(name) for name in clean}}
+        expect = _checked(expect)
         changed: Changed = {}
 
         def build(current: dict) -> dict | None:
@@ -185,7 +208,14 @@ class Commands:
             return None if new == current else new
 
         label = f"move to {stage_id}"
-        self._writer.change(contact_id, "move", by, label, tuple(clean) + ("stage",), build,
+        self._writer.change(contact_id, "move", by, label, clean, build, expect=expect,
                             record=self._undo.recorder(contact_id, label))
         return EditResult(contact_id, dict(changed), before,
                           self._cache.classification(contact_id))
+
+
+def _checked(expect: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if expect is None:
+        return None
+    check_expectation_names(expect)
+    return dict(expect)

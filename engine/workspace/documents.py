@@ -8,7 +8,7 @@ the store.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Mapping
 
 from funnel.engine.errors import FieldError
 from funnel.engine.history import entry as history_entry
@@ -50,17 +50,22 @@ def draft(current: dict) -> dict:
 
 
 def set_fields(new: dict, current: dict, clean: dict[str, Any], now: datetime, by: str,
-               why: str | None) -> Changed:
+               why: str | None, overrides: Mapping[str, str] | None = None) -> Changed:
     """Set on ``new`` (a ``draft``) the values that differ from ``current``, each with a
-    history entry; returns what changed."""
+    history entry; returns what changed. ``overrides``: field -> the note recorded for a
+    value written knowingly over someone else's change (the entry is marked too)."""
     changed: Changed = {}
     for name, value in clean.items():
         was = current.get(name)
         if empty_as_none(was) != empty_as_none(value):
             changed[name] = (was, value)
             new[name] = value
-            new["history"].append(history_entry(now, by, "field", field=name, before=was,
-                                                after=value, why=why))
+            note = (overrides or {}).get(name)
+            record = history_entry(now, by, "field", field=name, before=was, after=value,
+                                   why=f"{note}; {why}" if note and why else note or why)
+            if note:
+                record["override"] = True
+            new["history"].append(record)
     return changed
 
 

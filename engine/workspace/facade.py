@@ -13,14 +13,15 @@ import copy
 import os
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Sequence
 
+from funnel.engine.errors import Conflict
 from funnel.engine.model import utc_now
 from funnel.engine.rules.classify import Classification
 from funnel.engine.rules.loading import load_rules
 from funnel.engine.rules.ruleset import Rules
 from funnel.engine.store.contacts import ContactStore
-from funnel.engine.transfer.batch import BatchResult, BatchUpdate, NewContact
+from funnel.engine.transfer.batch import BatchResult, BatchUpdate, LiveBatch, NewContact
 from funnel.engine.workspace.batch_commit import BatchCommitter
 from funnel.engine.workspace.bulk import Counts, bulk_work, count
 from funnel.engine.workspace.cache import ClassificationCache
@@ -188,24 +189,38 @@ class Workspace:
         return self._commands.add_many(items, by or self.user)
 
     def edit(self, contact_id: int, changes: dict[str, Any], by: str | None = None,
-             why: str | None = None) -> EditResult:
-        """Validate, classify, persist and record an edit of some fields."""
-        return self._commands.edit(contact_id, changes, by or self.user, why)
+             why: str | None = None, *, expect: Mapping[str, Any] | None = None
+             ) -> EditResult:
+        """Validate, classify, persist and record an edit of some fields.
 
-    def move(self, contact_id: int, stage_id: str, why: str, by: str | None = None) -> EditResult:
+        ``expect``: field -> value as the person saw it when they began (derived names
+        like ``stage`` allowed). If any of them changed since, Conflict is raised with
+        who changed what, and nothing is written; without it, the edit is based on what
+        this session shows of the fields it changes."""
+        return self._commands.edit(contact_id, changes, by or self.user, why, expect)
+
+    def override(self, conflict: Conflict, by: str | None = None,
+                 why: str | None = None) -> EditResult:
+        """Write a refused edit over the change that refused it, recorded in the history
+        as an override; Conflict again if the contact changed once more meanwhile."""
+        return self._commands.override(conflict, by or self.user, why)
+
+    def move(self, contact_id: int, stage_id: str, why: str, by: str | None = None, *,
+             expect: Mapping[str, Any] | None = None) -> EditResult:
         """A person moves a contact to a stage. Moving back or out pins the stage."""
-        return self._commands.move(contact_id, stage_id, why, by or self.user)
+        return self._commands.move(contact_id, stage_id, why, by or self.user, expect)
 
-    def disqualify(self, contact_id: int, reason: str, by: str | None = None) -> EditResult:
-        return self._commands.disqualify(contact_id, reason, by or self.user)
+    def disqualify(self, contact_id: int, reason: str, by: str | None = None, *,
+                   expect: Mapping[str, Any] | None = None) -> EditResult:
+        return self._commands.disqualify(contact_id, reason, by or self.user, expect)
 
     def unpin(self, contact_id: int, why: str = "back to automatic", by: str | None = None
               ) -> EditResult:
         return self._commands.unpin(contact_id, why, by or self.user)
 
-    def adjust_score(self, contact_id: int, points: int, reason: str, by: str | None = None
-                     ) -> EditResult:
-        return self._commands.adjust_score(contact_id, points, reason, by or self.user)
+    def adjust_score(self, contact_id: int, points: int, reason: str, by: str | None = None,
+                     *, expect: Mapping[str, Any] | None = None) -> EditResult:
+        return self._commands.adjust_score(contact_id, points, reason, by or self.user, expect)
 
     def log_activity(self, contact_id: int, kind: str, at: str | None = None,
                      count: int = 1, by: str | None = None) -> EditResult:
@@ -274,3 +289,13 @@ class Workspace:
         was committed since, StaleBatch is raised and nothing is written.
         """
         return self._batches.commit(creates, updates, by, version, progress)
+
+    # (added for issue #11: imports that succeed while others edit)
+    def commit_live_batch(self, batch: LiveBatch, by: str, *, strict: bool = False,
+                          progress: Callable[[str, int, int], None] | None = None
+                          ) -> BatchResult:
+        """Like ``commit_batch``, but rows of contacts others changed since the batch was
+        planned are derived again (``batch.revisit``) instead of refusing the batch; a
+        field someone changed is a conflict in the result (``strict``: BatchConflicts,
+        nothing written)."""
+        return self._batches.commit_live(batch, by, strict=strict, progress=progress)

@@ -93,7 +93,7 @@ class UndoHistory:
                     new[name] = copy.deepcopy(target.get(name))
             return new
 
-        new = self._writer.change(step.contact_id, kind, by, step.label, (), build,
+        new = self._writer.change(step.contact_id, kind, by, step.label, {}, build,
                                   expect_rev=step.rev)
         if new is not None:
             step.rev = new["rev"]

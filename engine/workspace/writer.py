@@ -9,13 +9,15 @@ tells the subscribers: first what other sessions changed, then what this commit 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable, Mapping
 
 from funnel.engine.errors import Conflict, FunnelError, NotFound
 from funnel.engine.workspace.cache import ClassificationCache
-from funnel.engine.workspace.documents import empty_as_none, stamped
+from funnel.engine.workspace.documents import stamped
 from funnel.engine.workspace.events import ChangeEvent, ChangeKind, EventBus
+from funnel.engine.workspace.expectations import clashes, refusal
 from funnel.engine.workspace.shared import Shared
 
 BULK_COMPACT = 1000  # writing this many contacts at once compacts the store straight after
@@ -30,6 +32,7 @@ class Written:
     events: list[ChangeEvent] = field(default_factory=list)  # this commit's own changes
     seen: set[int] = field(default_factory=set)  # left alone, but others changed them
     size: int = 0  # contacts written
+    warnings: list[str] = field(default_factory=list)  # landed, but something after it failed
 
     @property
     def ids(self) -> set[int]:
@@ -68,10 +71,21 @@ class Writer:
                 self._cache.forget(own)
                 heard += written.events
             if written.size >= BULK_COMPACT:
-                self._shared.store.compact()  # fold a big batch into the snapshot
+                self._compact_after(written)
         finally:
             self._bus.publish(heard)
         return written
+
+    def _compact_after(self, written: Written) -> None:
+        """Fold a big batch into the snapshot. The batch is already committed: a failure
+        here (disk full, read-only folder) is a warning, not a failed commit."""
+        try:
+            self._shared.store.compact()
+        except (OSError, FunnelError) as error:
+            logging.getLogger(__name__).warning("compaction after a commit failed: %s", error)
+            written.warnings.append(f"the changes were saved, but compacting the database "
+                                    f"afterwards failed ({error}); it will be retried on "
+                                    "the next large commit or by funnel check")
 
     def take_in(self, ids: set[int]) -> None:
         """Bring this session's caches up to date with documents others changed (found
@@ -81,23 +95,28 @@ class Writer:
         self._bus.publish(heard)
 
     def change(self, contact_id: int, kind: ChangeKind, by: str, label: str,
-               touched: tuple[str, ...], build: Build, *, expect_rev: int | None = None,
+               changes: Mapping[str, Any], build: Build, *,
+               expect: Mapping[str, Any] | None = None, expect_rev: int | None = None,
                record: Recorder | None = None) -> dict | None:
         """Commit a change of one contact; returns the new document, or None if
         ``build`` found nothing to change.
 
         ``build`` gets the contact as it is now on disk (which may be newer than what
         this session showed) and returns the new document, or None for no change.
-        Another process's change to a field this edit also changes (``touched``) is a
-        Conflict; changes to other fields are kept and this edit applies on top of them.
+        ``expect`` (field -> value as the editor saw it; see ``expectations``) is what
+        the edit was based on; without it, the fields it ``changes`` as this session
+        shows them now. A difference is a Conflict; changes to other fields are kept and
+        this edit applies on top of them.
         ``expect_rev``: refuse unless the contact is at this revision (undo, redo).
         """
         base = self._shared.document(contact_id)  # what this session showed
+        if expect is None:  # based on what it shows of the fields this edit changes
+            expect = {name: base.get(name) for name in changes}
         stored: dict | None = None
 
         def write() -> Written:
             nonlocal stored
-            current = self._current(contact_id, kind, label, touched, base, expect_rev)
+            current = self._current(contact_id, kind, label, changes, expect, expect_rev)
             new = build(current)
             if new is None:  # nothing to write; still show what others changed
                 return Written(seen={contact_id} if current is not base else set())
@@ -110,19 +129,17 @@ class Writer:
         self.commit(write, reload_on_refusal=(contact_id,))
         return stored
 
-    def _current(self, contact_id: int, kind: str, label: str, touched: tuple[str, ...],
-                 base: dict, expect_rev: int | None) -> dict:
+    def _current(self, contact_id: int, kind: str, label: str, changes: Mapping[str, Any],
+                 expect: Mapping[str, Any], expect_rev: int | None) -> dict:
         """In the transaction: the contact as it is now, or a refusal."""
         current = self._shared.store.get(contact_id)
         if current is None:
             raise NotFound(f"no contact with id {contact_id} (deleted by someone else)")
         if expect_rev is not None and current.get("rev") != expect_rev:
             raise FunnelError(f"contact {contact_id} changed since; cannot {kind} '{label}'")
-        if current.get("rev") != base.get("rev"):
-            clash = [name for name in touched
-                     if empty_as_none(current.get(name)) != empty_as_none(base.get(name))]
-            if clash:
-                raise Conflict(_conflict_message(contact_id, current, clash))
+        found = clashes(current, expect, changes, self._shared.rules, self._shared.clock())
+        if found:
+            raise refusal(contact_id, current, found, changes, expect)
         return current
 
     def _forget_remote(self, ids: set[int]) -> list[ChangeEvent]:
@@ -132,12 +149,3 @@ class Writer:
             return []
         self._cache.forget(ids)
         return [ChangeEvent("remote", tuple(sorted(ids)), "another session")]
-
-
-def _conflict_message(contact_id: int, current: dict, fields: list[str]) -> str:
-    last = next((entry for entry in reversed(current.get("history") or [])
-                 if entry.get("field") in fields), None)
-    who = f" by {last['by']}" if last else ""
-    name = current.get("name") or current.get("email") or "no name"
-    return (f"conflict on contact {contact_id} ({name}): {', '.join(fields)} changed{who} "
-            "since you loaded it; your edit was not saved (reload and try again)")

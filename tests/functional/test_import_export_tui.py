@@ -98,3 +98,33 @@ async def test_export_writes_the_current_view(app, workspace, tmp_path):
         rows = list(csv.DictReader(handle))
     assert {int(row["id"]) for row in rows} == shown
     assert all(row["temperature"] == "hot" for row in rows)
+
+
+async def test_a_field_changed_while_importing_is_kept_and_shown(app, workspace, tmp_path,
+                                                                 db_path):
+    """The file updates a contact whose company bob changes between the preview and
+    the import: bob's value stays, the rest of the row applies, and the app says so."""
+    from funnel.engine.workspace.facade import Workspace
+    from conftest import fixed_clock
+
+    target = workspace.ids()[0]
+    email = workspace.get(target)["email"]
+    source = tmp_path / "update.csv"
+    source.write_text(f"E-mail;Company;Budget\n{email};From The File Ltd;Yes\n", encoding="utf-8")
+    async with app.run_test(size=(100, 32)) as pilot:
+        await settle(pilot, app)
+        await pilot.press("i")
+        await _fill(pilot, app, "#import-file", str(source))
+        await pilot.press("enter")
+        await _wait_for_report(pilot, app, "update 1")
+        with Workspace.open(db_path, None, clock=fixed_clock, user="bob") as bob:
+            bob.edit(target, {"company": "Bob's Company"})
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ImportScreen),
+                         "the import dialog to close")
+        await idle(pilot)
+        document = workspace.get(target)
+        assert (document["company"], document["budget"]) == ("Bob's Company", "yes")
+        told = "\n".join(str(n.message) for n in app._notifications)
+        assert "left as they are" in told and f"#{target} company" in told
+        assert "kept bob's" in told and "Bob's Company" in told and "From The File Ltd" in told

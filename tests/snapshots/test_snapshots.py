@@ -81,3 +81,15 @@ def test_card_mid_edit(snap_compare, app, size):
 
 def test_help_screen(snap_compare, app):
     assert snap_compare(app, terminal_size=(80, 24), run_before=_after("question_mark"))
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda size: f"{size[0]}x{size[1]}")
+def test_conflict_dialog(snap_compare, app, size, tmp_path):
+    """A save refused because bob changed the job title while anna was typing."""
+    async def run_before(pilot) -> None:
+        await _after("enter", "j", "j", "j", "j", "enter")(pilot)
+        with Workspace.open(tmp_path / "funnel.json", None, clock=_clock, user="bob") as bob:
+            bob.edit(pilot.app.screen.contact_id, {"title": "Head of Sales"})
+        pilot.app._poll()
+        await _after("ctrl+u", *"Chief Revenue Officer", "enter")(pilot)
+    assert snap_compare(app, terminal_size=size, run_before=run_before)

@@ -84,3 +84,41 @@ def test_an_empty_batch_writes_nothing(workspace) -> None:
     result = workspace.commit_batch([], [], "batch")
     assert result.created == [] and result.lock_seconds == 0
     assert journal_lines(workspace) == before
+
+
+def test_compaction_failing_after_a_big_batch_is_a_warning_not_a_failure(
+        workspace, tmp_path, monkeypatch) -> None:
+    import errno
+
+    from funnel.engine.store.contacts import ContactStore
+    from funnel.engine.workspace.writer import BULK_COMPACT
+
+    def disk_full(self: ContactStore) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(ContactStore, "compact", disk_full)
+    result = workspace.commit_batch([NewContact({"email": f"c{i}@x.pl"}, "t")
+                                     for i in range(BULK_COMPACT)], [], "batch")
+    assert len(result.created) == BULK_COMPACT
+    assert len(result.warnings) == 1 and "No space left on device" in result.warnings[0]
+    with Workspace.open(tmp_path / "leads.json", "default", clock=clock) as reopened:
+        assert len(reopened) == BULK_COMPACT
+
+
+def test_a_live_batch_takes_in_what_others_committed_and_tells_subscribers(
+        workspace, tmp_path) -> None:
+    from funnel.engine.transfer.importer import apply_import, plan_import
+
+    cid = workspace.add({"email": "a@x.pl"})
+    path = tmp_path / "leads.csv"
+    path.write_text("email,title\na@x.pl,CEO\n")
+    plan = plan_import(path, None, workspace)
+    heard = []
+    workspace.subscribe(heard.append)
+    with Workspace.open(tmp_path / "leads.json", "default", clock=clock, user="o") as other:
+        other.edit(cid, {"phone": "+48 123 456"})
+    result = apply_import(workspace, plan)
+    assert [(event.kind, event.ids) for event in heard] == [("remote", (cid,)),
+                                                           ("edit", (cid,))]
+    assert result.updated == [cid] and result.replanned == 1
+    assert (workspace.get(cid)["phone"], workspace.get(cid)["title"]) == ("+48 123 456", "CEO")

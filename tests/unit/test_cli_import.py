@@ -130,3 +130,95 @@ def test_export_to_stdout_and_to_a_file(tmp_path: Path) -> None:
     copy = json.loads(funnel(tmp_path, "stats", "--db", "copy.json", "--json").stdout)
     assert copy == original
     assert funnel(tmp_path, "export", "--db", "leads.json", "--stage", "nowhere").returncode == 2
+
+
+# -- importing while others edit; compaction that fails after the commit --------------
+def _edit_after_planning(monkeypatch, db: Path, contact_id: int, changes: dict) -> None:
+    """Make ``funnel import`` meet a change another person commits after its plan."""
+    from funnel.engine.transfer import importer
+    from funnel.engine.workspace.facade import Workspace
+
+    planned = importer.plan_import
+
+    def plan_then_someone_edits(*args: Any, **kwargs: Any) -> Any:
+        plan = planned(*args, **kwargs)
+        with Workspace.open(db, "default", user="olga") as other:
+            other.edit(contact_id, changes)
+        return plan
+
+    monkeypatch.setattr(importer, "plan_import", plan_then_someone_edits)
+
+
+def test_a_field_edited_while_importing_is_a_reported_conflict(tmp_path: Path,
+                                                               monkeypatch) -> None:
+    (tmp_path / "leads.csv").write_text(LEADS)
+    assert funnel(tmp_path, "import", "leads.csv", "--db", "leads.json").returncode == 0
+    (tmp_path / "again.csv").write_text("Email,Company,Title\nanna@example.pl,Acme SA,CEO\n"
+                                        "piet@example.nl,Jansen BV,CTO\n")
+    _edit_after_planning(monkeypatch, tmp_path / "leads.json", 1, {"company": "Acme Group"})
+    result = funnel(tmp_path, "import", "again.csv", "--db", "leads.json")
+    assert result.returncode == 0, result.stderr
+    assert "created 0, updated 2, unchanged 0, skipped 0" in result.stdout
+    assert ("1 conflict: kept a value changed by someone else while importing" in result.stdout)
+    assert ("  row 2, contact #1, company: kept 'Acme Group' (olga), the file has 'Acme SA'"
+            in result.stdout)
+    shown = json.loads(funnel(tmp_path, "show", "1", "--db", "leads.json", "--json").stdout)
+    assert (shown["fields"]["company"], shown["fields"]["title"]) == ("Acme Group", "CEO")
+
+    _edit_after_planning(monkeypatch, tmp_path / "leads.json", 1, {"company": "Acme AG"})
+    data = json.loads(funnel(tmp_path, "import", "again.csv", "--db", "leads.json",
+                             "--json").stdout)
+    [conflict] = data["conflicts"]
+    assert {key: conflict[key] for key in ("row", "contact", "field", "theirs", "file", "by")
+            } == {"row": 2, "contact": 1, "field": "company", "theirs": "Acme AG",
+                  "file": "Acme SA", "by": "olga"}
+    assert data["refused"] is False and data["replanned"] >= 1
+
+
+def test_strict_refuses_the_file_when_a_row_conflicts(tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / "leads.csv").write_text(LEADS)
+    assert funnel(tmp_path, "import", "leads.csv", "--db", "leads.json").returncode == 0
+    (tmp_path / "again.csv").write_text("Email,Company\nanna@example.pl,Acme SA\n"
+                                        "new@example.pl,New Ltd\n")
+    _edit_after_planning(monkeypatch, tmp_path / "leads.json", 1, {"company": "Acme Group"})
+    result = funnel(tmp_path, "import", "again.csv", "--db", "leads.json", "--strict")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert result.stderr.splitlines() == [
+        "funnel: import again.csv: row 2, contact #1, company: changed by olga to "
+        "'Acme Group' while importing; the file has 'Acme SA'",
+        "funnel: import again.csv: 1 row conflicts with changes made while importing; "
+        "nothing was imported (--strict)"]
+    assert "nothing was imported" in result.stdout
+    stats = json.loads(funnel(tmp_path, "stats", "--db", "leads.json", "--json").stdout)
+    assert stats["total"] == 2  # new@example.pl was not created either
+    _edit_after_planning(monkeypatch, tmp_path / "leads.json", 1, {"company": "Acme AG"})
+    data = json.loads(funnel(tmp_path, "import", "again.csv", "--db", "leads.json",
+                             "--strict", "--json").stdout)
+    assert data["refused"] is True and data["created"] == 0
+    assert [c["field"] for c in data["conflicts"]] == ["company"]
+
+
+def test_compaction_failing_after_the_commit_is_a_warning_not_a_failure(
+        tmp_path: Path, monkeypatch) -> None:
+    import errno
+
+    from funnel.engine.store.contacts import ContactStore
+    from funnel.engine.workspace.facade import Workspace
+
+    rows = 1500  # a batch this big compacts the store straight after its commit
+    (tmp_path / "big.csv").write_text("email,name\n" + "".join(
+        f"c{i}@example.pl,Contact {i}\n" for i in range(rows)))
+
+    def disk_full(self: ContactStore) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(ContactStore, "compact", disk_full)
+    result = funnel(tmp_path, "import", "big.csv", "--db", "leads.json", "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["created"] == rows
+    assert any("compacting the database afterwards failed" in w for w in data["warnings"])
+    assert result.stderr.startswith("funnel: warning: the changes were saved, but compacting")
+    assert "No space left on device" in result.stderr
+    with Workspace.open(tmp_path / "leads.json", "default") as reopened:
+        assert len(reopened) == rows

@@ -378,9 +378,9 @@ def test_a_damaged_line_in_the_middle_of_the_journal_is_refused(db):
     with pytest.raises(StorageError) as caught:
         ContactStore(db)
     message = str(caught.value)
-    assert "funnel check" in message
+    assert f"funnel check --db {db}" in message
     assert f"{paths(db).journal}:3" in message  # names the file and the line
-    assert "middle" in message
+    assert "damaged-record" in message
 
 
 @pytest.mark.parametrize("line", [
@@ -510,7 +510,7 @@ def test_a_schema_1_file_is_migrated_on_open_keeping_a_backup(db):
     backup = db.with_name(db.name + ".schema-1.bak")
     assert backup.read_bytes() == original
     header = json.loads(db.read_bytes().split(b"\n")[0][len(b'{"funnel":'):-1])
-    assert header == {"format": "funnel-store", "schema": 2, "seq": 0}
+    assert header == {"format": "funnel-store", "schema": 3, "seq": 0}
     assert sorted(store.ids()) == [1, 7]
     first = store.get(1)
     # every value kept; empty ones are simply absent in schema 2
@@ -544,13 +544,13 @@ def test_a_schema_1_file_that_cannot_migrate_is_left_alone(db):
 
 
 def test_a_file_from_a_newer_schema_is_refused_untouched(db):
-    content = b'{"funnel":{"format":"funnel-store","schema":3,"seq":4},\n"tables":{\n}}\n'
+    content = b'{"funnel":{"format":"funnel-store","schema":4,"seq":4},\n"tables":{\n}}\n'
     db.write_bytes(content)
     with pytest.raises(StorageError, match="newer") as caught:
         ContactStore(db)
-    assert "schema 3" in str(caught.value)
+    assert "schema 4" in str(caught.value)
     assert db.read_bytes() == content
-    slow = b'{"funnel": {"format": "funnel-store", "schema": 3, "seq": 4}, "tables": {}}'
+    slow = b'{"funnel": {"format": "funnel-store", "schema": 4, "seq": 4}, "tables": {}}'
     db.write_bytes(slow)
     with pytest.raises(StorageError, match="newer"):
         ContactStore(db)
@@ -602,8 +602,10 @@ def test_check_skips_an_unreadable_middle_line_and_keeps_the_rest(db):
         ContactStore(db)
     report = check_database(db)
     assert report.fatal is None
-    assert "journal line 3 is unreadable" in report.findings
-    assert any("line 3" in repair and "lost" in repair for repair in report.repairs)
+    assert report.kinds == ["damaged-record"], report.lines()
+    assert report.damage[0].where == f"{paths(db).journal}:3"
+    assert report.lost_commits == [2]  # its number, told by the records around it
+    assert b"this is not json" in paths(db).quarantine.read_bytes()
     after = contacts_of(db)
     assert sorted(after) == [1, 3, 4]  # contact 2's record was the unreadable one
     assert after[3]["owner"] == "anna" and after[3]["rev"] == 1
@@ -619,8 +621,8 @@ def test_check_rebuilds_a_damaged_journal_header(db):
     with pytest.raises(StorageError, match="header"):
         ContactStore(db)
     report = check_database(db)
-    assert "the journal header is damaged" in report.findings
-    assert report.fatal is None
+    assert report.kinds == ["damaged-header"], report.lines()
+    assert report.fatal is None and report.lost_commits == []
     assert sorted(contacts_of(db)) == [1, 2, 3]
     assert json.loads(journal_lines(db)[0])["journal"] == "funnel-store"
     assert check_database(db).healthy
@@ -633,7 +635,9 @@ def test_check_gives_a_contact_lacking_history_rev_or_created_at_its_keys(db):
                  "4": contact(4)}
     db.write_text(json.dumps({"funnel": {"format": "funnel-store", "schema": 2, "seq": 0},
                               "tables": {"contacts": documents}}))
-    store = ContactStore(db)
+    with pytest.raises(StorageError, match="document 1 is damaged: it lacks history"):
+        ContactStore(db)  # refused on opening (no checksum), not half-way through a command
+    store = ContactStore(db, required={})  # opened without that check: found when read
     with pytest.raises(StorageError, match="contact 1 is damaged: it lacks history"):
         store.get(1)
     with pytest.raises(StorageError, match="lacks rev"):
@@ -656,7 +660,7 @@ def test_a_session_open_during_check_sees_the_repaired_documents(db):
                               "tables": {"contacts": {
                                   "1": {"name": "x", "created_at": "2026-11-01T09:00:00Z"},
                                   "2": contact(2)}}}))
-    session = ContactStore(db)
+    session = ContactStore(db, required={})  # (opening would refuse contact 1)
     session.put(2, contact(2, rev=1))  # the session is caught up at record 1
     report = check_database(db)
     assert "contact 1 lacks history" in report.findings
@@ -1327,7 +1331,7 @@ def test_compaction_folds_the_journal_into_the_snapshot(db):
     assert 40 not in expected and len(expected) == 39
     # the snapshot is one document per line: greppable
     quoted = [line for line in db.read_bytes().split(b"\n") if line.startswith(b'"')]
-    assert len(quoted) == 39 + 2  # every document, plus "tables" and "contacts"
+    assert len(quoted) == 39 + 3  # every document, plus "tables", "contacts" and "sum"
     store.close()
     assert contacts_of(db) == expected
     again = ContactStore(db)

@@ -480,7 +480,7 @@ def test_racing_cli_edits_of_one_field_either_land_or_say_conflict(tmp_path):
                 succeeded.append(f"p{k}-{n}")
                 assert result.stderr == ""
             else:
-                assert result.returncode == 2, result.stderr
+                assert result.returncode == 3, result.stderr  # refused: a conflict
                 message = result.stderr.strip()
                 assert "\n" not in message and "Traceback" not in message
                 assert message.startswith("funnel: conflict on contact 1 "), message
@@ -550,7 +550,7 @@ def test_a_cli_edit_loaded_before_another_commit_to_its_field_reports_a_conflict
             time.sleep(0.005)
         workspace.edit(1, {"owner": "parent"})
     out, err = proc.communicate(timeout=TIMEOUT)
-    assert proc.returncode == 2, out + err
+    assert proc.returncode == 3, out + err  # a conflict: refused, not bad input
     assert err.startswith("funnel: conflict on contact 1 ") and "owner" in err
     assert "by parent" in err
     fresh = _open_store(db).get(1)

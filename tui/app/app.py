@@ -12,6 +12,7 @@ from typing import Callable
 from textual import events, on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.widgets import Footer, TabbedContent, TabPane
 
 from funnel.engine.errors import FunnelError
@@ -50,6 +51,7 @@ class FunnelApp(App[None]):
         self.title = self.settings.title
         self._unsubscribe: Callable[[], None] | None = None
         self._typeahead = Typeahead(self, self._route_key)
+        self._poll_trouble: str | None = None  # what the last refresh failed with, if it did
 
     def compose(self) -> ComposeResult:
         with TabbedContent(initial="contacts", id="tabs"):
@@ -91,6 +93,13 @@ class FunnelApp(App[None]):
         except FunnelError:
             return None
 
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Notifications carry contact data (names, owners, reasons, refusals): plain
+        text unless a caller asks for markup."""
+        super().notify(message, title=title, severity=severity, timeout=timeout,
+                       markup=markup)
+
     def today(self) -> date:
         return self.workspace.now().date()
 
@@ -126,7 +135,16 @@ class FunnelApp(App[None]):
         try:
             self.workspace.refresh()  # subscribers hear "remote" for what others changed
         except FunnelError as error:
-            self.notify(str(error), severity="error")
+            # Told once, not every half second: the same trouble (a folder that vanished)
+            # would otherwise bury the screen in notifications.
+            if str(error) != self._poll_trouble:
+                self._poll_trouble = str(error)
+                self.notify(f"{error} (changes from other sessions are not shown until "
+                            "this is fixed)", severity="error", timeout=30)
+            return
+        if self._poll_trouble is not None:
+            self._poll_trouble = None
+            self.notify("The database is reachable again")
 
     def _workspace_changed(self, event: ChangeEvent) -> None:
         # Called on whichever thread committed: only post, so the panes hear it on

@@ -1,6 +1,8 @@
 """The ``funnel`` command: opens the app, or runs a headless subcommand.
 
-Exit status: 0 on success, 2 on a user error (one line on stderr, no traceback).
+Exit status: 0 on success, 2 on a user error (one line on stderr, no traceback), 3
+when an edit is refused because the contact changed since (``--expect``); ``check``
+exits 1 when it found damage (see ``check``).
 Headless subcommands never import Textual, so they start fast.
 """
 
@@ -14,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, NoReturn, Sequence
 
-from funnel.engine.errors import FunnelError
+from funnel.engine.errors import Conflict, FunnelError
 from funnel.engine.model import parse_value, utc_now
 
 from funnel.tui.cli import output as cli_output
@@ -70,6 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     set_.add_argument("assignments", nargs="+", metavar="FIELD=VALUE")
     set_.add_argument("--by", help="who makes the change (default: $USER)")
     set_.add_argument("--why", help="why, recorded in the history")
+    set_.add_argument("--expect", action="append", default=[], metavar="FIELD=VALUE",
+                     help="refuse (exit 3) unless FIELD still holds VALUE; repeatable")
     set_.add_argument("--json", action="store_true")
 
     move = commands.add_parser("move", parents=[common],
@@ -78,6 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     move.add_argument("stage")
     move.add_argument("--why", required=True)
     move.add_argument("--by")
+    move.add_argument("--expect", action="append", default=[], metavar="FIELD=VALUE",
+                     help="refuse (exit 3) unless FIELD still holds VALUE; repeatable")
     move.add_argument("--json", action="store_true")
 
     disqualify = commands.add_parser("disqualify", parents=[common],
@@ -85,6 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     disqualify.add_argument("id", type=int)
     disqualify.add_argument("--why", required=True)
     disqualify.add_argument("--by")
+    disqualify.add_argument("--expect", action="append", default=[], metavar="FIELD=VALUE",
+                     help="refuse (exit 3) unless FIELD still holds VALUE; repeatable")
     disqualify.add_argument("--json", action="store_true")
 
     check = commands.add_parser("check", parents=[common],
@@ -104,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     import_.add_argument("--source", help="the source of contacts the file does not give one "
                          "(e.g. trade_show)")
     import_.add_argument("--by", help="who the history records (default: import:FILE)")
+    import_.add_argument("--strict", action="store_true",
+                         help="import nothing (exit 2) if someone changes a field the file "
+                         "sets while it imports (default: keep their value, list it)")
     import_.add_argument("--json", action="store_true")
 
     export = commands.add_parser("export", parents=[common],
@@ -197,9 +208,37 @@ def parse_assignments(assignments: Sequence[str]) -> dict[str, Any]:
     return changes
 
 
+def parse_expectations(assignments: Sequence[str]) -> dict[str, Any] | None:
+    """``--expect FIELD=VALUE``: values of fields, or of what the rules derive
+    (stage, score, temperature…), that must still hold for the edit to be written."""
+    from funnel.engine.workspace.expectations import DERIVED
+
+    if not assignments:
+        return None
+    expect: dict[str, Any] = {}
+    for assignment in assignments:
+        name, equals, text = assignment.partition("=")
+        name = name.strip()
+        if not equals or not name:
+            raise FunnelError(f"--expect {assignment!r}: write FIELD=VALUE, e.g. owner=anna")
+        if name in DERIVED:  # stage, score…: as the rules derive them
+            text = text.strip()
+            expect[name] = int(text) if text.lstrip("-").isdigit() else (text or None)
+        else:
+            expect[name] = parse_value(name, text)
+    return expect
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    args = None
     try:
-        return _run(build_parser().parse_args(argv))
+        args = build_parser().parse_args(argv)
+        return _run(args)
+    except Conflict as error:  # refused, not bad input: the script may re-read and retry
+        print(f"funnel: {error}", file=sys.stderr)
+        if getattr(args, "json", False):
+            print(json.dumps(cli_output.conflict_json(error), indent=2))
+        return 3
     except FunnelError as error:
         print(f"funnel: {error}", file=sys.stderr)
         return 2
@@ -227,7 +266,9 @@ def _run(args: argparse.Namespace) -> int:
 
         return cli_transfer.run(args, db, rules)
     if args.command == "check":
-        return _check(db, repair=not args.no_repair, as_json=args.json)
+        from funnel.tui.cli.check import run_check
+
+        return run_check(db, repair=not args.no_repair, as_json=args.json)
     if args.command == "serve":
         return _serve(args, db, rules)
     with Workspace.open(db, rules, create=False, user=getattr(args, "by", None)) as workspace:
@@ -240,13 +281,15 @@ def _run(args: argparse.Namespace) -> int:
             _emit(cli_output.contact_json(workspace, args.id), args.json, cli_output.card_text)
         elif args.command == "set":
             result = workspace.edit(args.id, parse_assignments(args.assignments), args.by,
-                                    args.why)
+                                    args.why, expect=parse_expectations(args.expect))
             _emit(cli_output.edit_json(result), args.json, cli_output.edit_text)
         elif args.command == "move":
-            result = workspace.move(args.id, args.stage, args.why, args.by)
+            result = workspace.move(args.id, args.stage, args.why, args.by,
+                                    expect=parse_expectations(args.expect))
             _emit(cli_output.edit_json(result), args.json, cli_output.edit_text)
         elif args.command == "disqualify":
-            result = workspace.disqualify(args.id, args.why, args.by)
+            result = workspace.disqualify(args.id, args.why, args.by,
+                                          expect=parse_expectations(args.expect))
             _emit(cli_output.edit_json(result), args.json, cli_output.edit_text)
     return 0
 
@@ -278,24 +321,6 @@ def _serve(args: argparse.Namespace, db: Path, rules) -> int:
         authorized_keys=args.authorized_keys or config_dir(args) / "authorized_keys",
         host_key=args.host_key or default_host_key_path(),
         idle_timeout=args.idle_timeout, max_sessions=args.max_sessions))
-
-
-def _check(db: Path, *, repair: bool, as_json: bool) -> int:
-    from funnel.engine.store.check import check_database
-
-    report = check_database(db, repair=repair)
-    if as_json:
-        _emit({"path": str(db), "healthy": report.healthy, "contacts": report.contacts,
-               "records": report.records, "findings": report.findings,
-               "repairs": report.repairs if repair else [], "fatal": report.fatal}, True, str)
-    else:
-        lines = report.lines() if repair else [line for line in report.lines()
-                                               if not line.startswith("repaired:")]
-        print("\n".join(lines))
-    if report.fatal:
-        print(f"funnel: {db}: {report.fatal}", file=sys.stderr)
-        return 2
-    return 0
 
 
 def _emit(data: Any, as_json: bool, as_text) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from funnel.engine.transfer.exporter import contact_document
+from funnel.engine.errors import Conflict
 from funnel.engine.model import FIELDS
 from funnel.engine.text import visible
 from funnel.engine.rules.ruleset import Rules
@@ -135,3 +136,13 @@ def rules_text(data: dict[str, Any]) -> str:
         lines.append(f"  {r['points']:+5g}  {r['id']:<34} {what}")
     lines += ["", "grades " + ", ".join(f"{g}: >= {bar:g}" for g, bar in data["grades"].items())]
     return "\n".join(lines)
+
+
+def conflict_json(conflict: Conflict) -> dict[str, Any]:
+    """A refused edit (exit 3), for scripts: each field, what was expected, what is
+    stored now and who stored it when."""
+    return {"conflict": {
+        "id": conflict.contact_id,
+        "clashes": [{"field": clash.field, "expected": clash.seen, "now": clash.theirs,
+                     "yours": clash.mine, "by": clash.by, "at": clash.at}
+                    for clash in conflict.clashes]}}

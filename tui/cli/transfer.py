@@ -1,7 +1,10 @@
 """``funnel import`` and ``funnel export``: the command line over engine.importer/exporter.
 
 Import prints what it did (or, with ``--dry-run``, would do); a file with bad rows
-is refused whole, with one line per error on stderr and exit status 2. Export
+is refused whole, with one line per error on stderr and exit status 2. Fields that
+someone changed while the file was importing keep their value and are listed as
+conflicts (``--strict``: nothing is imported, exit 2); a warning (compaction failed
+after the commit) goes to stderr and leaves the exit status 0. Export
 writes the data to standard output (or ``--output``) and nothing else there.
 """
 
@@ -55,7 +58,8 @@ def _clear_progress(progress: Any) -> None:
 
 # -- import ------------------------------------------------------------------------
 def import_file(args: argparse.Namespace, db: Path, rules: Any) -> int:
-    from funnel.engine.transfer.importer import ImportRefused, plan_import
+    from funnel.engine.transfer.importer import (ImportConflicted, ImportRefused, apply_import,
+                                                 plan_import)
     from funnel.engine.workspace.facade import Workspace
 
     label = f"import {args.file}"
@@ -80,23 +84,33 @@ def import_file(args: argparse.Namespace, db: Path, rules: Any) -> int:
                 raise FunnelError(f"import {error}") from None
             refused = plan.fatal or bool(plan.problems and not args.skip_bad)
             result = None
+            conflicted: ImportConflicted | None = None
             if not args.dry_run and not refused:
                 try:
-                    result = workspace.apply_import(plan, skip_bad=args.skip_bad,
-                                                    progress=progress)
+                    result = apply_import(workspace, plan, skip_bad=args.skip_bad,
+                                          progress=progress, strict=args.strict)
                 except ImportRefused:  # pragma: no cover - refused above already
                     refused = True
+                except ImportConflicted as error:
+                    refused, conflicted = True, error
             _clear_progress(progress)
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
+    conflicts = conflicted.conflicts if conflicted else result.conflicts if result else []
     if args.json:
-        print(json.dumps(_import_json(plan, result, dry_run=args.dry_run, refused=refused),
-                         ensure_ascii=False, indent=2))
+        summary = _import_json(plan, result, dry_run=args.dry_run, refused=refused)
+        summary["conflicts"] = [conflict.to_dict() for conflict in conflicts]
+        print(json.dumps(summary, ensure_ascii=False, indent=2))
     else:
-        print(_import_text(plan, result, dry_run=args.dry_run, refused=refused))
+        text = _import_text(plan, result, dry_run=args.dry_run, refused=refused)
+        print(text + ("" if conflicted else _conflicts_text(plan, conflicts)))
+    for warning in result.warnings if result else []:
+        print(f"funnel: warning: {safe(warning)}", file=sys.stderr)
     if plan.problems:
         _print_problems(plan, refused=refused)
+    if conflicted is not None:
+        _print_conflicts(plan, conflicted)
     return 2 if refused else 0
 
 
@@ -112,7 +126,54 @@ def _import_json(plan: Any, result: Any, *, dry_run: bool, refused: bool) -> dic
     summary["refused"] = refused
     summary["seconds"] = round(result.seconds if result else plan.seconds, 3)
     summary["lock_seconds"] = round(result.lock_seconds, 3) if result else 0.0
+    summary["replanned"] = result.replanned if result else 0
+    if result is not None:
+        summary["warnings"] = summary["warnings"] + result.warnings
     return summary
+
+
+def _shown(value: Any) -> str:
+    return "(empty)" if value in (None, "", [], {}) else safe(repr(value))
+
+
+def _where(plan: Any, conflict: Any) -> str:
+    return (f"{plan.unit} {conflict.row}, contact #{conflict.contact_id}"
+            + ("" if conflict.field == "contact" else f", {safe(conflict.field)}"))
+
+
+def _conflicts_text(plan: Any, conflicts: list[Any]) -> str:
+    """The rows that kept someone else's change (the import went on without them)."""
+    if not conflicts:
+        return ""
+    count = len(conflicts)
+    lines = ["", f"{count} conflict{'s' if count != 1 else ''}: kept a value changed by "
+             "someone else while importing"]
+    for conflict in conflicts[:SHOWN_ERRORS]:
+        if conflict.field == "contact":
+            lines.append(f"  {_where(plan, conflict)}: deleted while importing; not imported")
+            continue
+        who = f" ({safe(conflict.by)})" if conflict.by else ""
+        lines.append(f"  {_where(plan, conflict)}: kept {_shown(conflict.theirs)}{who}, the "
+                     f"file has {_shown(conflict.in_file)}")
+    if count > SHOWN_ERRORS:
+        lines.append(f"  ... and {count - SHOWN_ERRORS:,} more (--json lists them)")
+    return "\n" + "\n".join(lines)
+
+
+def _print_conflicts(plan: Any, refused: Any) -> None:
+    """--strict refused the file: each conflict, then why nothing was imported."""
+    prefix = f"funnel: import {safe(plan.path)}: "
+    for conflict in refused.conflicts[:SHOWN_ERRORS]:
+        if conflict.field == "contact":
+            print(f"{prefix}{_where(plan, conflict)}: deleted while importing", file=sys.stderr)
+            continue
+        print(f"{prefix}{_where(plan, conflict)}: changed by {safe(conflict.by or 'someone')} "
+              f"to {_shown(conflict.theirs)} while importing; the file has "
+              f"{_shown(conflict.in_file)}", file=sys.stderr)
+    if len(refused.conflicts) > SHOWN_ERRORS:
+        print(f"{prefix}... and {len(refused.conflicts) - SHOWN_ERRORS:,} more conflicts "
+              "(--json lists them)", file=sys.stderr)
+    print(f"funnel: import {safe(str(refused))}", file=sys.stderr)
 
 
 def _import_text(plan: Any, result: Any, *, dry_run: bool, refused: bool) -> str:

@@ -17,11 +17,13 @@ from textual.screen import Screen
 from textual.suggester import SuggestFromList
 from textual.widgets import Footer, Input, Label, OptionList, Static
 
-from funnel.engine.errors import FieldError, FunnelError
+from funnel.engine.errors import Conflict, FieldError, FunnelError
 from funnel.engine.model import FIELDS, parse_value
 from funnel.engine.rules.classify import Classification
-from funnel.engine.workspace.facade import Workspace
+from funnel.engine.workspace.expectations import last_change, same_value
+from funnel.engine.workspace.facade import EditResult, Workspace
 from funnel.tui.app.services import services
+from funnel.tui.dialogs.conflict import ConflictDialog, Resolution, shown
 from funnel.tui.panes.contacts.card_content import badges, explanation, field_text, timeline
 from funnel.tui.panes.contacts.field_list import FieldList
 from funnel.tui.panes.contacts.triage import TriageActions, triage_bindings
@@ -49,6 +51,8 @@ class ContactScreen(TriageActions, Screen[None]):
         self.ids = ids or [contact_id]
         self._start_editing = edit
         self.editing: str | None = None
+        self.seen: dict[str, Any] = {}  # the edited field as it was when the edit began
+        self._refused: Conflict | None = None  # the last refusal, if "edit again" was picked
         self.draft_valid = True
         self._committing = False
 
@@ -65,6 +69,7 @@ class ContactScreen(TriageActions, Screen[None]):
                 yield Label("", id="edit-label")
                 yield Input(id="edit-input")
             yield Static("", id="edit-error")
+            yield Static("", id="edit-remote")
             yield Static(IDLE_HINT, id="edit-hint")
         yield Footer()
 
@@ -73,6 +78,7 @@ class ContactScreen(TriageActions, Screen[None]):
         # edit then repaints two lines instead of laying out the whole card again.
         self._idle_edit_line()
         self.query_one("#edit-error").display = False
+        self.query_one("#edit-remote").display = False
         self.show_contact()
         # Focus at once, not after a refresh: keys typed right after opening the card
         # (or the field, with e) belong to it.
@@ -126,6 +132,8 @@ class ContactScreen(TriageActions, Screen[None]):
         spec = FIELDS[name]
         document = self.workspace.get(self.contact_id)
         self.editing = name
+        self.seen = {name: document.get(name)}  # what the save will be based on
+        self._refused = None
         field = self.query_one("#edit-input", Input)
         choices = list(spec.choices)
         if spec.kind == "stage":
@@ -152,6 +160,9 @@ class ContactScreen(TriageActions, Screen[None]):
 
     @on(Input.Changed, "#edit-input")
     def _draft_changed(self, event: Input.Changed) -> None:
+        self._preview_draft()
+
+    def _preview_draft(self) -> None:
         if self.editing is None:
             return
         try:
@@ -178,23 +189,100 @@ class ContactScreen(TriageActions, Screen[None]):
         name = self.editing
         self._committing = True  # this screen redraws once, below, not per notification
         try:
-            result = self.workspace.edit(self.contact_id, self._draft())
+            if self._refused is not None:  # edit again after a refusal: knowingly over theirs
+                result = self.workspace.override(self._redone(self._refused))
+            else:
+                result = self.workspace.edit(self.contact_id, self._draft(), expect=self.seen)
+        except Conflict as conflict:
+            self._ask_about(conflict)
+            return
         except FunnelError as error:
             self._show_error(str(error))
             self.app.bell()
             return
         finally:
             self._committing = False
+        self._saved(name, result)
+
+    def _saved(self, name: str, result: EditResult, over: str = "") -> None:
         self._end_edit()
         if result.changed:
-            note = f"Saved {FIELDS[name].label}"
+            note = f"Saved {FIELDS[name].label}{over}"
             if result.stage_changed:
                 note += f": stage {result.before.stage} → {result.after.stage}"
             self.app.notify(note)
         services(self).after_triage([self.contact_id])
 
+    # -- a save refused because someone changed the field since ---------------
+    def _redone(self, refused: Conflict) -> Conflict:
+        """The refusal with the draft as it is now: what "overwrite" will write."""
+        return Conflict(str(refused), contact_id=refused.contact_id, clashes=refused.clashes,
+                        changes=self._draft(), expect=refused.expect)
+
+    def _ask_about(self, conflict: Conflict) -> None:
+        self.app.bell()
+        self._show_remote("")
+        document, _ = self.workspace.row(self.contact_id)
+        name = literal(document.get("name") or document.get("email") or "(no name)")
+        self.app.push_screen(ConflictDialog(conflict, name, can_edit=True),
+                             lambda answer: self._settle(conflict, answer))
+
+    def _settle(self, conflict: Conflict, answer: Resolution | None) -> None:
+        name = self.editing
+        if name is None:
+            return
+        who = next((clash.by for clash in conflict.clashes if clash.by), None) or "someone"
+        choice = answer.choice if answer else "edit"
+        if choice == "theirs":
+            self._end_edit()
+            self.app.notify(f"Kept {who}'s {FIELDS[name].label}; yours was discarded")
+        elif choice == "mine":
+            try:
+                result = self.workspace.override(self._redone(conflict))
+            except Conflict as again:
+                self._ask_about(again)
+                return
+            except FunnelError as error:
+                self._show_error(str(error))
+                return
+            self._saved(name, result, f" over {who}'s change")
+        else:  # edit again: the next Enter writes over theirs, which the person has now seen
+            self._refused = conflict
+            self._show_remote(f"{who} set it to {shown(conflict.clashes[0].theirs)}; "
+                              "Enter saves yours over it, Esc discards yours")
+            self.set_focus(self.query_one("#edit-input", Input))
+
+    def _show_remote(self, message: str) -> None:
+        line = self.query_one("#edit-remote", Static)
+        line.update(Content.styled(literal(message), "$warning") if message else "")
+        line.display = bool(message)
+
+    def _remote_change_while_editing(self) -> None:
+        """Flag at once a change another session made to the field being edited."""
+        if self.editing is None:
+            return
+        try:
+            document, _ = self.workspace.row(self.contact_id)
+        except FunnelError:
+            self._show_remote("this contact was deleted by someone else")
+            return
+        seen = self.seen.get(self.editing)
+        if self._refused is not None:  # after "edit again", theirs is what was seen
+            seen = next((clash.theirs for clash in self._refused.clashes
+                         if clash.field == self.editing), seen)
+        now = document.get(self.editing)
+        if same_value(now, seen):
+            if self._refused is None:
+                self._show_remote("")
+            return
+        by, _ = last_change(document, self.editing)
+        self._show_remote(f"changed by {by or 'someone else'} while you were typing: now "
+                          f"{shown(now)} (Enter will ask which to keep)")
+
     def _end_edit(self) -> None:
         self.editing = None
+        self._refused = None
+        self._show_remote("")
         self._idle_edit_line()
         self._show_error("")
         self.show_contact()
@@ -253,4 +341,8 @@ class ContactScreen(TriageActions, Screen[None]):
         if self._committing:
             return
         if not ids or self.contact_id in ids:
-            self.show_contact()
+            if self.editing is None:
+                self.show_contact()
+            else:  # the draft's badges, over what is stored now
+                self._preview_draft()
+                self._remote_change_while_editing()

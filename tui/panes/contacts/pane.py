@@ -294,9 +294,23 @@ class ContactsPane(TriageActions, Vertical):
         from funnel.tui.dialogs.transfer import ImportScreen
 
         def imported(result: ImportResult | None) -> None:
-            if result is not None:
-                self.app.notify("Imported: " + ", ".join(
-                    f"{value:,} {key}" for key, value in result.counts().items()))
+            if result is None:
+                return
+            self.app.notify("Imported: " + ", ".join(
+                f"{value:,} {key}" for key, value in result.counts().items()))
+            if result.conflicts:  # fields others changed while it imported: theirs kept
+                lines = []
+                for conflict in result.conflicts[:5]:
+                    who = f"{conflict.by}'s" if conflict.by else "their"
+                    lines.append(f"row {conflict.row}, #{conflict.contact_id} {conflict.field}: "
+                                 f"kept {who} {literal(conflict.theirs)!r}, not the file's "
+                                 f"{literal(conflict.in_file)!r}")
+                more = len(result.conflicts) - len(lines)
+                self.app.notify("Changed by others while importing, so left as they are:\n"
+                                + "\n".join(lines) + (f"\n(and {more} more)" if more else ""),
+                                severity="warning", timeout=15)
+            for warning in result.warnings:
+                self.app.notify(warning, severity="warning", timeout=15)
         self.app.push_screen(ImportScreen(), imported)
 
     def action_export_view(self) -> None:
