@@ -169,3 +169,15 @@ SNAPSHOT_DAMAGE: dict[str, Callable[[Path], object]] = {
     "layout": damage_layout,
     "damaged-document": damage_document,
 }
+
+
+def generated_database(folder: Path) -> Path:
+    """2,000 contacts made by ``funnel generate`` (compacted into the snapshot, one
+    contact per line), in ``folder``."""
+    from cli_support import run_cli
+
+    db = folder / "leads.json"
+    result = run_cli(folder, "generate", "--db", db, "--contacts", 2000)
+    assert result.returncode == 0, result.stderr
+    assert db.read_bytes().count(b"\n") > 2000  # one contact per line: in the snapshot
+    return db

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from cli_support import run_cli, run_process
-from damage_support import (JOURNAL_DAMAGE, SNAPSHOT_DAMAGE, contacts_of, copy_database,
+from damage_support import (generated_database, JOURNAL_DAMAGE, SNAPSHOT_DAMAGE, contacts_of, copy_database,
                             small_database)
 from funnel.engine.store.contacts import ContactStore
 from funnel.engine.store.layout import StorePaths
@@ -32,10 +32,7 @@ def db(tmp_path) -> Path:
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory) -> Path:
-    db = tmp_path_factory.mktemp("generated") / "leads.json"
-    result = run_cli(db.parent, "generate", "--db", db, "--contacts", 2000)
-    assert result.returncode == 0, result.stderr
-    return db
+    return generated_database(tmp_path_factory.mktemp("generated"))
 
 
 def check(db: Path, *options: str):

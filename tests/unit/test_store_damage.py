@@ -33,7 +33,7 @@ from funnel.engine.store.contacts import ContactStore
 from funnel.engine.store.layout import StorePaths
 
 from cli_support import run_cli
-from damage_support import (JOURNAL_DAMAGE, contact, contacts_of, copy_database,
+from damage_support import (generated_database, JOURNAL_DAMAGE, contact, contacts_of, copy_database,
                             damage_changed_value, damage_document, damage_layout,
                             journal_lines, line_of_record, small_database,
                             write_journal_lines)
@@ -46,12 +46,7 @@ def db(tmp_path) -> Path:
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory) -> Path:
-    """2,000 generated contacts, compacted into the snapshot (as ``funnel generate`` leaves them)."""
-    db = tmp_path_factory.mktemp("generated") / "leads.json"
-    result = run_cli(db.parent, "generate", "--db", db, "--contacts", 2000)
-    assert result.returncode == 0, result.stderr
-    assert db.read_bytes().count(b"\n") > 2000  # one contact per line: in the snapshot
-    return db
+    return generated_database(tmp_path_factory.mktemp("generated"))
 
 
 @pytest.fixture
