@@ -32,7 +32,6 @@ from funnel.engine.store.check import check_database
 from funnel.engine.store.contacts import ContactStore
 from funnel.engine.store.layout import StorePaths
 
-from cli_support import run_cli
 from damage_support import (generated_database, JOURNAL_DAMAGE, contact, contacts_of, copy_database,
                             damage_changed_value, damage_document, damage_layout,
                             journal_lines, line_of_record, small_database,
