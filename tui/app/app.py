@@ -153,6 +153,10 @@ class FunnelApp(App[None]):
 
     @on(ContactsChanged)
     def _contacts_changed(self, event: ContactsChanged) -> None:
+        if not self.is_running:
+            # Shutting down: Textual takes widgets down children first, so a pane may
+            # already have lost its parts. Nothing is left to redraw.
+            return
         for pane in self.query(ContactsPane):
             pane.contacts_changed(event.ids)
         for funnel in self.query(FunnelPane):
