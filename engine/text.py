@@ -70,3 +70,15 @@ def visible(text: str, *, one_line: bool = False, keep: str = "",
         return stand_ins.get(char) or (other if other is not None else escape(char))
 
     return pattern.sub(shown, text)
+
+
+def json_visible(text: str) -> str:
+    """JSON ``text`` with every unsafe character written as a ``\\uXXXX`` escape.
+
+    ``json.dumps(..., ensure_ascii=False)`` escapes C0 controls but leaves DEL, C1
+    and the bidi controls raw. They can only stand inside JSON strings, where the
+    escape means the same character: the JSON decodes to the same data and is safe
+    to print. Newlines are kept: inside strings JSON escapes them, so a raw one is
+    the indentation's.
+    """
+    return unsafe_pattern("\n").sub(lambda match: f"\\u{ord(match.group()):04x}", text)

@@ -17,22 +17,7 @@ import os
 import pytest
 from hypothesis import HealthCheck, settings
 
-
-def stress_scale() -> float:
-    """``FUNNEL_STRESS_SCALE`` as a positive factor (1 when unset)."""
-    text = os.environ.get("FUNNEL_STRESS_SCALE", "").strip() or "1"
-    try:
-        scale = float(text)
-    except ValueError:
-        raise pytest.UsageError(f"FUNNEL_STRESS_SCALE={text!r}: give a number, e.g. 1 or 4")
-    if scale <= 0:
-        raise pytest.UsageError(f"FUNNEL_STRESS_SCALE={text!r}: must be more than 0")
-    return scale
-
-
-def scaled(count: int, minimum: int = 1) -> int:
-    """``count`` times ``FUNNEL_STRESS_SCALE``, at least ``minimum``."""
-    return max(minimum, round(count * stress_scale()))
+from stress_scale import scaled, stress_scale  # noqa: F401 (stress_scale: re-exported)
 
 
 settings.register_profile("funnel", max_examples=30, deadline=None)

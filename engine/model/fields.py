@@ -1,6 +1,11 @@
 """The contact fields: every field a person may edit, its kind and allowed values.
 
 Derived values (stage, score, ...) are not fields here: the classifier computes them.
+
+Every number field has a range (``FieldSpec.bounds``): its own ``minimum``/``maximum``,
+else ``NUMBER_LIMIT`` either way. Beyond 10^15 a float no longer holds every whole
+number (99999999999999999999999 was stored as 99999999999999991611392), and no
+budget or head count comes near it.
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from dataclasses import dataclass
 
 from funnel.engine.errors import FieldError
 
+NUMBER_LIMIT = 10**15  # the largest number any field holds (and -NUMBER_LIMIT the smallest)
 TRISTATE = ("yes", "no", "unknown")
 OUTCOMES = ("won", "lost")
 
@@ -58,6 +64,13 @@ class FieldSpec:
     minimum: float | None = None
     maximum: float | None = None
 
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """The smallest and largest value of a number field."""
+        low = self.minimum if self.minimum is not None else -NUMBER_LIMIT
+        high = self.maximum if self.maximum is not None else NUMBER_LIMIT
+        return low, high
+
     def describe_allowed(self) -> str:
         if self.choices:
             return "one of " + ", ".join(self.choices)
@@ -88,7 +101,9 @@ FIELDS: dict[str, FieldSpec] = {
         FieldSpec("title", "identity", "text", "Job title"),
         FieldSpec("country", "identity", "text", "Country"),
         FieldSpec("industry", "identity", "text", "Industry"),
-        FieldSpec("company_size", "identity", "int", "Company size (employees)", minimum=0),
+        # A billion: far beyond any employer, yet it catches a budget in the wrong column.
+        FieldSpec("company_size", "identity", "int", "Company size (employees)", minimum=0,
+                  maximum=1_000_000_000),
         # acquisition
         FieldSpec("source", "acquisition", "enum", "Source", choices=SOURCES),
         FieldSpec("created_at", "acquisition", "datetime", "Created", editable=False),
@@ -99,7 +114,8 @@ FIELDS: dict[str, FieldSpec] = {
         FieldSpec("authority", "qualification", "enum", "Authority", choices=TRISTATE),
         FieldSpec("need", "qualification", "enum", "Need", choices=TRISTATE),
         FieldSpec("timing", "qualification", "enum", "Timing", choices=TRISTATE),
-        FieldSpec("budget_amount", "qualification", "number", "Budget amount", minimum=0),
+        FieldSpec("budget_amount", "qualification", "number", "Budget amount", minimum=0,
+                  maximum=NUMBER_LIMIT),
         # handling
         FieldSpec("owner", "handling", "text", "Owner"),
         FieldSpec("tags", "handling", "tags", "Tags"),

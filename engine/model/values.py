@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date
 from typing import Any, Callable
@@ -16,6 +17,7 @@ from funnel.engine.model.fields import FieldSpec, field_spec
 from funnel.engine.text import unsafe_pattern
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_NUMBER = re.compile(r"[+-]?(\d[\d_]*(\.\d*)?|\.\d+)([eE][+-]?\d+)?")  # digits, not inf/nan
 _PHONE = re.compile(r"^\+?[0-9 ().\-/]{5,32}$")
 # Terminal controls have no business in contact text (tab and newline may stay); bidi
 # marks do occur in real data, so values keep them (shown visibly), but names do not.
@@ -62,19 +64,35 @@ def _check_enum(spec: FieldSpec, value: Any) -> str | None:
     return value
 
 
+def _shown(value: Any) -> str:
+    # repr() of an int of more than 4,300 digits is a ValueError; long ones say little.
+    if isinstance(value, int) and abs(value) >= 10**30:
+        return "a number of more than 30 digits"
+    return repr(value)
+
+
+def _plain(number: float) -> str:
+    return f"{int(number):,}" if float(number).is_integer() else f"{number:,}"
+
+
+def out_of_range(spec: FieldSpec, shown: str) -> FieldError:
+    low, high = spec.bounds
+    return FieldError(spec.name, f"{shown} is out of range; {spec.name} is "
+                      f"{spec.describe_allowed()} from {_plain(low)} to {_plain(high)}")
+
+
 def _check_number(spec: FieldSpec, value: Any) -> int | float | None:
     if value is None:
         return None
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise FieldError(spec.name, f"{value!r} is not {spec.describe_allowed()}")
-    if spec.kind == "int" and not float(value).is_integer():
-        raise FieldError(spec.name, f"{value!r} is not {spec.describe_allowed()}")
+        raise FieldError(spec.name, f"{_shown(value)} is not {spec.describe_allowed()}")
     if value != value or value in (float("inf"), float("-inf")):
         raise FieldError(spec.name, f"{value!r} is not a finite number")
-    if spec.minimum is not None and value < spec.minimum:
-        raise FieldError(spec.name, f"{value!r} is below the minimum {spec.minimum:g}")
-    if spec.maximum is not None and value > spec.maximum:
-        raise FieldError(spec.name, f"{value!r} is above the maximum {spec.maximum:g}")
+    low, high = spec.bounds
+    if not low <= value <= high:
+        raise out_of_range(spec, _shown(value))
+    if spec.kind == "int" and not float(value).is_integer():
+        raise FieldError(spec.name, f"{value!r} is not {spec.describe_allowed()}")
     return int(value) if spec.kind == "int" else value
 
 
@@ -144,10 +162,15 @@ def parse_value(name: str, text: str) -> Any:
     if spec.kind in ("int", "number"):
         if text == "":
             return None
+        shown = repr(text) if len(text) <= 30 else repr(text[:24]) + "…"
         try:
             number: int | float = int(text) if spec.kind == "int" else float(text)
-        except ValueError:
-            raise FieldError(name, f"{text!r} is not {spec.describe_allowed()}") from None
+        except ValueError:  # also an int of more than 4,300 digits
+            if _NUMBER.fullmatch(text):
+                raise out_of_range(spec, shown) from None
+            raise FieldError(name, f"{shown} is not {spec.describe_allowed()}") from None
+        if not math.isfinite(number) and _NUMBER.fullmatch(text):  # digits past a float's
+            raise out_of_range(spec, shown)
         if isinstance(number, float) and number.is_integer():
             number = int(number)
         return validate_value(name, number)

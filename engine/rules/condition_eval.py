@@ -7,10 +7,10 @@ missing values, lists and text, and fuse the common comparisons into one closure
 from __future__ import annotations
 
 import operator
-import re
 from typing import Any, Callable
 
 from funnel.engine.rules.condition_names import Getter, Name, Predicate
+from funnel.engine.rules.pattern_match import LinearPattern
 
 
 class Constant:
@@ -26,20 +26,43 @@ class Constant:
 
 
 def fold_or(parts: list[Predicate]) -> Predicate:
-    # Nested two-way closures: cheaper per call than any() over a generator.
-    first, rest = parts[0], parts[1:]
-    second = rest[0] if len(rest) == 1 else fold_or(rest)
-    return lambda c, f: first(c, f) or second(c, f)
+    # Two or three parts: one closure (cheaper per call than a loop); more: one loop, so
+    # a chain of thousands of `or` neither recurses when built nor when called.
+    if len(parts) == 2:
+        first, second = parts
+        return lambda c, f: first(c, f) or second(c, f)
+    if len(parts) == 3:
+        first, second, third = parts
+        return lambda c, f: first(c, f) or second(c, f) or third(c, f)
+    members = tuple(parts)
+
+    def any_part(c: dict, f: dict) -> bool:
+        for part in members:
+            if part(c, f):
+                return True
+        return False
+    return any_part
 
 
 def fold_and(parts: list[Predicate]) -> Predicate:
-    first, rest = parts[0], parts[1:]
-    second = rest[0] if len(rest) == 1 else fold_and(rest)
-    return lambda c, f: first(c, f) and second(c, f)
+    if len(parts) == 2:
+        first, second = parts
+        return lambda c, f: first(c, f) and second(c, f)
+    if len(parts) == 3:
+        first, second, third = parts
+        return lambda c, f: first(c, f) and second(c, f) and third(c, f)
+    members = tuple(parts)
+
+    def every_part(c: dict, f: dict) -> bool:
+        for part in members:
+            if not part(c, f):
+                return False
+        return True
+    return every_part
 
 
-def regex_test(pattern: re.Pattern, left: Getter) -> Predicate:
-    search = pattern.search
+def regex_test(pattern: LinearPattern, left: Getter) -> Predicate:
+    search = pattern.search  # linear in the text, whatever the pattern (pattern_match)
     seen: dict[str, bool] = {}  # titles and the like repeat a lot; search each once
 
     def test(contact: dict, facts: dict) -> bool:
@@ -47,14 +70,14 @@ def regex_test(pattern: re.Pattern, left: Getter) -> Predicate:
         if value is None:
             return False
         if isinstance(value, list):
-            return any(search(str(item)) is not None for item in value)
+            return any(search(str(item)) for item in value)
         if not isinstance(value, str):
             value = str(value)
         found = seen.get(value)
         if found is None:
             if len(seen) > 50_000:
                 seen.clear()
-            found = seen[value] = search(value) is not None
+            found = seen[value] = search(value)
         return found
     return test
 

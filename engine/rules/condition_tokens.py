@@ -8,8 +8,10 @@ from typing import Any
 
 from funnel.engine.errors import ConditionError
 
+MAX_DIGITS = 15  # before and after the point: up to 999,999,999,999,999
+
 _TOKEN = re.compile(
-    r"""\s*(?:
+    r"""(?:
         (?P<number>-?\d+(?:\.\d+)?)(?![\w.])
       | (?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
       | (?P<op>==|!=|<=|>=|<|>|\[|\]|\(|\)|,)
@@ -17,6 +19,8 @@ _TOKEN = re.compile(
     )""",
     re.VERBOSE,
 )
+_SPACE = re.compile(r"\s*")
+_QUOTED = re.compile(r"\\([\"'\\])")
 
 
 @dataclass(frozen=True)
@@ -28,25 +32,40 @@ class Token:
 
 
 def tokenize(text: str) -> list[Token]:
+    """The tokens of ``text`` and an end token; one pass, so time grows with the length."""
     tokens: list[Token] = []
-    position = 0
-    while position < len(text):
-        if text[position:].strip() == "":
-            break
+    length = len(text)
+    position = _SPACE.match(text).end()  # type: ignore[union-attr]  # \s* always matches
+    while position < length:
         match = _TOKEN.match(text, position)
-        if not match or match.end() == position:
-            start = position + (len(text[position:]) - len(text[position:].lstrip()))
-            raise ConditionError(text, start, f"unexpected character {text[start]!r}")
+        if not match:
+            raise condition_error(text, position, f"unexpected character {text[position]!r}")
         kind = match.lastgroup or ""
         raw = match.group(kind)
-        start = match.start(kind)
         value: Any = None
         if kind == "number":
+            whole, _, fraction = raw.lstrip("-").partition(".")
+            if len(whole.lstrip("0")) > MAX_DIGITS or len(fraction) > MAX_DIGITS:
+                raise condition_error(text, position, f"numbers may have at most {MAX_DIGITS} "
+                                     "digits before and after the point (up to "
+                                     "999,999,999,999,999)")
             value = float(raw) if "." in raw else int(raw)
         elif kind == "string":
             # Only quotes and backslashes are escaped, so regex escapes like \b stay.
-            value = re.sub(r"\\([\"'\\])", r"\1", raw[1:-1])
-        tokens.append(Token(kind, raw, start, value))
-        position = match.end()
-    tokens.append(Token("end", "", len(text)))
+            value = _QUOTED.sub(r"\1", raw[1:-1])
+        tokens.append(Token(kind, raw, position, value))
+        position = _SPACE.match(text, match.end()).end()  # type: ignore[union-attr]
+    tokens.append(Token("end", "", length))
     return tokens
+
+
+def condition_error(text: str, position: int, message: str) -> ConditionError:
+    """A ConditionError whose message quotes at most a stretch of a long condition
+    around the problem (``text`` and ``position`` stay whole on the error)."""
+    error = ConditionError(text, position, message)
+    if len(text) > 200:
+        start = max(0, position - 60)
+        shown = ("…" if start else "") + text[start:position + 60] + \
+            ("…" if position + 60 < len(text) else "")
+        error.args = (f"{message} (at column {position + 1} of {shown!r})",)
+    return error

@@ -21,12 +21,24 @@ makes every ordering comparison false.
 
 Here lives the parser and ``compile_condition``; ``condition_tokens`` splits the text,
 ``condition_names`` says which names exist, ``condition_eval`` holds the closures.
+
+Limits, so a hostile rules file gets a ConditionError, never a hang or a crash: a
+condition is at most ``MAX_LENGTH`` characters; parentheses, ``not`` and lists nest at
+most ``MAX_NESTING`` levels (the parser recurses once per level, and so do the
+closures); a list holds at most ``MAX_LIST`` values; numbers have at most 15 digits
+before and after the point. A chain of ``and`` (or ``or``) is one node that tests its
+parts in a loop, however long. The tokenizer makes one pass over the text.
+
+Regular expressions (``matches``) are never run by Python's backtracking ``re``: a
+pattern such as ``^(a+)+$`` made it try 2^n ways on a text of n letters. They are read
+by ``pattern_syntax`` (a subset of Python's syntax: no backreferences, lookarounds or
+inline flags, each refused with a message; at most 1,000 characters) and searched by
+``pattern_match`` in time linear in the text, whatever the pattern.
 """
 
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,9 +46,13 @@ from funnel.engine.errors import ConditionError
 from funnel.engine.rules.condition_eval import (COMPARE, Constant, fold_and, fold_or, fused,
                                                 membership, regex_test)
 from funnel.engine.rules.condition_names import Getter, Name, Predicate, Vocabulary
-from funnel.engine.rules.condition_tokens import Token, tokenize
+from funnel.engine.rules.condition_tokens import Token, condition_error, tokenize
+from funnel.engine.rules.pattern_match import LinearPattern
+from funnel.engine.rules.pattern_syntax import PatternError
 
-MAX_NESTING = 32
+MAX_LENGTH = 10_000
+MAX_NESTING = 50
+MAX_LIST = 1_000
 _KEYWORDS = {"and", "or", "not", "in", "contains", "matches"}
 _CONSTANTS = {"true": True, "false": False, "none": None, "always": True}
 
@@ -65,7 +81,7 @@ class _Parser:
         return token.kind == "name" and token.text.lower() == word
 
     def fail(self, token: Token, message: str) -> ConditionError:
-        return ConditionError(self.text, token.position, message)
+        return condition_error(self.text, token.position, message)
 
     def expect_op(self, op: str) -> None:
         token = self.take()
@@ -153,7 +169,7 @@ class _Parser:
             inner = self.or_expr()
             self.expect_op(")")
             self.depth -= 1
-            return (lambda c, f: inner(c, f)), ()
+            return inner, ()
         if token.kind == "op" and token.text == "[":
             self.enter(token)
             items: list[Any] = []
@@ -162,6 +178,9 @@ class _Parser:
                 if not isinstance(item, Constant):
                     raise self.fail(self.tokens[self.index - 1], "lists may hold only values")
                 items.append(item.value)
+                if len(items) > MAX_LIST:
+                    raise self.fail(self.tokens[self.index - 1],
+                                    f"a list may hold at most {MAX_LIST:,} values")
                 if self.peek().kind == "op" and self.peek().text == ",":
                     self.take()
                 elif not (self.peek().kind == "op" and self.peek().text == "]"):
@@ -207,8 +226,8 @@ class _Parser:
             if not isinstance(right, Constant) or not isinstance(right.value, str):
                 raise self.fail(right_token, "matches needs a quoted regular expression")
             try:
-                pattern = re.compile(right.value, re.IGNORECASE)
-            except (re.error, OverflowError, RecursionError, ValueError) as error:
+                pattern = LinearPattern(right.value)
+            except PatternError as error:
                 raise self.fail(right_token, f"bad regular expression: {error}") from None
             return regex_test(pattern, left)
         if op in ("in", "not in") and isinstance(right, Constant):
@@ -241,6 +260,10 @@ def compile_condition(text: Any, vocabulary: Vocabulary) -> Condition:
     if isinstance(text, bool):
         text = "true" if text else "false"
     if not isinstance(text, str):
-        raise ConditionError(str(text), 0, "a condition must be text such as 'need == yes'")
+        raise condition_error(str(text), 0, "a condition must be text such as 'need == yes'")
+    if len(text) > MAX_LENGTH:
+        raise condition_error(text, MAX_LENGTH, f"a condition may be at most {MAX_LENGTH:,} "
+                              "characters long; split it into several rules")
     parser = _Parser(text, vocabulary)
     return Condition(text, parser.parse(), frozenset(parser.names_used))
+

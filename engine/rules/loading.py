@@ -2,6 +2,8 @@
 
 YAML is read by ``funnel.engine.yaml_lines`` (safe loading only). Mappings come back
 as ``Located`` dicts that remember the line of each key, so a bad value can be pointed at.
+Every number has a range, named in the error: points and caps -100..100 (the score runs
+0-100), ``half_life_days`` up to 3650, ``rotting_days`` 1..3650, grades 0..100.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from typing import Any
 from funnel.engine.rules.condition_names import Vocabulary
 from funnel.engine.rules.conditions import Condition, compile_condition
 from funnel.engine.errors import ConditionError, ConfigError
+from funnel.engine.inputs import RULES_LIMIT, InputFileError, read_input
+from funnel.engine.rules.number_checks import HALF_LIFE_LIMIT, POINTS_LIMIT
 from funnel.engine.rules.facts import PHASE_OUTCOME, PHASE_SCORING, PHASE_STAGE, vocabulary
 from funnel.engine.model import ACTIVITY_KINDS
 from funnel.engine.rules.ruleset import TEMPERATURES, ChoiceRule, Rules, ScoreRule, Stage
@@ -24,6 +28,7 @@ from funnel.engine.yaml_lines import Located, load_yaml
 FORMAT_VERSION = 1
 PRESETS = ("default", "fit-first")
 _ID_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_-")
+ROTTING_LIMIT = 3650  # days a contact may sit in a stage before it rots: ten years
 
 
 def presets_dir() -> Path:
@@ -48,13 +53,13 @@ def resolve(spec: str | os.PathLike | None) -> Path:
 
 def load_rules(spec: str | os.PathLike | None = None) -> Rules:
     path = resolve(spec)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
+    if not path.exists():
         raise ConfigError(str(path), None, "no such rules file; give a path or a preset ("
-                          + ", ".join(PRESETS) + ")") from None
-    except OSError as error:
-        raise ConfigError(str(path), None, f"cannot read: {error.strerror}") from None
+                          + ", ".join(PRESETS) + ")")
+    try:  # a regular file of at most RULES_LIMIT bytes (never a FIFO or a device)
+        data = read_input(path, RULES_LIMIT, "rules file")
+    except InputFileError as error:
+        raise ConfigError(str(path), None, error.reason) from None
     return parse_rules(data, str(path))
 
 
@@ -103,7 +108,10 @@ class _Builder:
         return value
 
     def number(self, node: Located, key: str | int, what: str, *, required: bool = True,
-               minimum: float | None = None) -> float | None:
+               minimum: float | None = None, maximum: float | None = None,
+               allowed: str = "") -> float | None:
+        """The number at ``key``; out of ``minimum``..``maximum``, an error that says
+        ``allowed`` (the range in words) or the range."""
         if node.get(key) is None:
             if required:
                 raise self.error(node.line, f"{what}: missing {key!r}")
@@ -112,8 +120,11 @@ class _Builder:
         if isinstance(value, bool) or not isinstance(value, (int, float)) \
                 or not math.isfinite(value):
             raise self.error(node.lines[key], f"{what}: {key} must be a number, not {value!r}")
-        if minimum is not None and value < minimum:
-            raise self.error(node.lines[key], f"{what}: {key} must be at least {minimum:g}")
+        if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+            if not allowed:
+                allowed = f"at least {minimum:g}" if maximum is None else \
+                    f"between {minimum:g} and {maximum:g}"
+            raise self.error(node.lines[key], f"{what}: {key} must be {allowed}")
         return value
 
     def identifier(self, node: Located, key: str, what: str) -> str:
@@ -152,7 +163,9 @@ class _Builder:
         scoring = self.mapping(self.require(root, "scoring", "rules file"),
                                root.lines.get("scoring", 1), "scoring")
         self.only_keys(scoring, {"half_life_days", "fit", "engagement"}, "scoring")
-        half_life = self.number(scoring, "half_life_days", "scoring", minimum=0.001)
+        half_life = self.number(scoring, "half_life_days", "scoring", minimum=0.001,
+                                maximum=HALF_LIFE_LIMIT, allowed=f"more than 0 and at most "
+                                f"{HALF_LIFE_LIMIT} days")
         fit = self.score_rules(scoring, "fit")
         engagement = self.score_rules(scoring, "engagement")
         all_rule_ids = [rule.id for rule in fit + engagement]
@@ -197,7 +210,8 @@ class _Builder:
                 raise self.error(node.line, f"{what}: missing 'when' (use 'when: always' for "
                                  "the first stage)")
             when = self.condition(node, "when", what, words) if "when" in node else None
-            rotting = self.number(node, "rotting_days", what, required=False, minimum=1)
+            rotting = self.number(node, "rotting_days", what, required=False, minimum=1,
+                                  maximum=ROTTING_LIMIT)
             result.append(Stage(
                 id=stage_id,
                 label=self.text(node, "label", what, default=stage_id.replace("_", " ").title()),
@@ -221,7 +235,10 @@ class _Builder:
             rule_id = self.identifier(node, "id", f"{family} rule {index + 1}")
             what = f"{family} rule {rule_id!r}"
             self.only_keys(node, {"id", "label", "when", "activity", "points", "max"}, what)
-            points = self.number(node, "points", what)
+            points = self.number(node, "points", what, minimum=-POINTS_LIMIT,
+                                 maximum=POINTS_LIMIT,
+                                 allowed=f"between -{POINTS_LIMIT} and {POINTS_LIMIT} (the "
+                                 "score runs 0-100)")
             has_when, has_activity = "when" in node, "activity" in node
             if has_when == has_activity:
                 raise self.error(node.line, f"{what}: give exactly one of 'when' (flat points) "
@@ -235,7 +252,10 @@ class _Builder:
                                      + ", ".join(ACTIVITY_KINDS))
             elif "max" in node:
                 raise self.error(node.lines["max"], f"{what}: 'max' applies to activity rules")
-            maximum = self.number(node, "max", what, required=False)
+            maximum = self.number(node, "max", what, required=False, minimum=-POINTS_LIMIT,
+                                  maximum=POINTS_LIMIT,
+                                  allowed=f"between -{POINTS_LIMIT} and {POINTS_LIMIT} (the "
+                                  "score runs 0-100)")
             if maximum is not None and points is not None and (maximum * points < 0):
                 raise self.error(node.lines["max"], f"{what}: max must have the sign of points")
             rules.append(ScoreRule(

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import yaml
 
 from funnel.engine.errors import ConfigError
+from funnel.engine.yaml_lines import check_limits
 
 HALF_LIFE = "scoring.half_life_days"
 GRADES = ("grades.4", "grades.3", "grades.2")
@@ -68,6 +69,7 @@ class _Locator:
         self.text = text
         self.slots: dict[str, Slot] = {}
         try:
+            check_limits(text, source)  # depth, size and aliases, before compose recurses
             # The pure-Python parser: its marks count characters, which the edits rely on.
             root = yaml.compose(text, Loader=yaml.SafeLoader)
         except yaml.YAMLError as error:

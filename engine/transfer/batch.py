@@ -29,6 +29,23 @@ class NewContact:
     stage_since: str | None = None
 
 
+class Creation(Protocol):
+    """What a batch needs of a contact to create: a ``NewContact``, or an import's
+    row that derives the same when asked (``importchanges.PlannedCreate``)."""
+
+    @property
+    def fields(self) -> dict[str, Any]: ...
+
+    @property
+    def why(self) -> str: ...
+
+    @property
+    def stage(self) -> str | None: ...
+
+    @property
+    def stage_since(self) -> str | None: ...
+
+
 @dataclass(frozen=True)
 class BatchUpdate:
     """New values for some keys of an existing contact planned at revision ``rev``.
@@ -90,7 +107,7 @@ class LiveBatch(Protocol):
     def version(self) -> int: ...  # the store's version it was planned (or last revisited) at
 
     @property
-    def creates(self) -> Sequence[NewContact]: ...
+    def creates(self) -> Sequence[Creation]: ...
 
     @property
     def updates(self) -> Mapping[int, BatchUpdate]: ...  # contact id -> its update, now

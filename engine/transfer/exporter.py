@@ -16,6 +16,10 @@ the ids a front end shows), in id order. Both formats read back with
 - JSON: a list of contact documents, each as ``funnel show --json`` prints one
   (``id``, ``fields``, ``activities``, ``custom``, ``stage_since``, ``rev``,
   ``classification``, ``history``).
+
+A file is written beside its target and renamed into place, readable by its owner
+only. It never replaces a Funnel database, a dotfile or anything but a regular file,
+and replaces an existing file only with ``force`` (``engine.transfer.destinations``).
 """
 
 from __future__ import annotations
@@ -30,12 +34,13 @@ from funnel.engine.rules.classify import Classification
 from funnel.engine.transfer.csvread import neutralise
 from funnel.engine.errors import FunnelError
 from funnel.engine.files import AtomicFile
+from funnel.engine.transfer.destinations import check_export_target, install_new
 from funnel.engine.transfer.mapping import CUSTOM_PREFIX, DERIVED_COLUMNS
 from funnel.engine.transfer.workspace_protocols import ExportSource
 from funnel.engine.model import FIELDS
 
 FORMATS = ("csv", "json")
-FILE_MODE = 0o640  # like the database: contacts are personal data
+FILE_MODE = 0o600  # contacts are personal data, and a served user's files are theirs
 Progress = Callable[[str, int, int], None]
 Selected = tuple[int, dict, Classification]
 
@@ -140,14 +145,18 @@ def write_json(rows: list[Selected], out: TextIO, progress: Progress | None = No
 def export_contacts(workspace: ExportSource, destination: str | os.PathLike | TextIO, *,
                     file_format: str = "csv", query: str | None = None,
                     stage: str | None = None, ids: Iterable[int] | None = None,
-                    bom: bool = False, progress: Progress | None = None) -> int:
+                    bom: bool = False, progress: Progress | None = None,
+                    force: bool = False) -> int:
     """Write the selected contacts to a path (atomically) or an open text stream.
 
     Returns how many were written. ``bom`` starts a CSV with a UTF-8 byte-order mark,
-    which Excel needs to read non-English letters right.
+    which Excel needs to read non-English letters right. ``force`` lets a path that
+    names an existing regular file be replaced (never a database or a dotfile).
     """
     if file_format not in FORMATS:
         raise FunnelError(f"--format: {file_format!r} is not a format; use csv or json")
+    if isinstance(destination, (str, os.PathLike)):
+        check_export_target(destination, force=force)  # refused before any work
     rows = select(workspace, query, stage, ids)
     write = write_csv if file_format == "csv" else write_json
     if not isinstance(destination, (str, os.PathLike)):
@@ -157,20 +166,22 @@ def export_contacts(workspace: ExportSource, destination: str | os.PathLike | Te
     else:
         _write_file(Path(destination), lambda out: (
             out.write("\ufeff") if bom and file_format == "csv" else None,
-            write(rows, out, progress)))
+            write(rows, out, progress)), force=force)
     if progress is not None:
         progress("export", len(rows), len(rows))
     return len(rows)
 
 
-def _write_file(path: Path, fill: Callable[[TextIO], Any]) -> None:
-    """Write next to ``path`` and rename over it: a reader never sees half a file."""
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise FunnelError(f"{path}: the folder {folder} does not exist")
+def _write_file(path: Path, fill: Callable[[TextIO], Any], *, force: bool) -> None:
+    """Write next to ``path`` and rename it into place: a reader never sees half a file.
+    Without ``force`` the rename cannot replace a file that appeared meanwhile."""
     try:
         with AtomicFile(path, FILE_MODE, exact_mode=True) as temp:
             fill(temp.text(encoding="utf-8", newline=""))
-            temp.install()
+            if force:
+                check_export_target(path, force=True)  # still no database, say, by now
+                temp.install()
+            else:
+                install_new(temp, path)
     except OSError as error:
         raise FunnelError(f"{path}: cannot write: {error.strerror}") from None

@@ -17,13 +17,42 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from funnel.engine.transfer.batch import BatchUpdate, NewContact
+from funnel.engine.transfer.batch import BatchUpdate
 from funnel.engine.transfer.incoming import Incoming
 from funnel.engine.transfer.workspace_protocols import ImportTarget
 
 
-def to_create(item: Incoming, defaults: dict[str, Any], why: str) -> NewContact:
-    """The contact a row of the file creates, with the mapping's defaults filled in."""
+class PlannedCreate:
+    """A row that creates a contact (a ``batch.Creation``). The contact's fields are
+    derived from the row when the batch is written, not when it is planned, so a big
+    import does not hold every row's values twice."""
+
+    __slots__ = ("item", "defaults", "source")
+
+    def __init__(self, item: Incoming, defaults: dict[str, Any], source: str) -> None:
+        self.item = item
+        self.defaults = defaults  # shared by every row of the plan: never mutated
+        self.source = source  # "imported from leads.csv row"
+
+    @property
+    def fields(self) -> dict[str, Any]:
+        return created_fields(self.item, self.defaults)
+
+    @property
+    def why(self) -> str:
+        return f"{self.source} " + ", ".join(map(str, self.item.rows))
+
+    @property
+    def stage(self) -> str | None:
+        return self.item.stage
+
+    @property
+    def stage_since(self) -> str | None:
+        return self.item.stage_since
+
+
+def created_fields(item: Incoming, defaults: dict[str, Any]) -> dict[str, Any]:
+    """The fields of the contact a row creates, with the mapping's defaults filled in."""
     fields = dict(item.fields)
     for name, value in defaults.items():
         if name == "tags":
@@ -33,7 +62,7 @@ def to_create(item: Incoming, defaults: dict[str, Any], why: str) -> NewContact:
             fields[name] = value
     fields["activities"] = merge_activities([], item)
     fields["custom"] = dict(item.custom)
-    return NewContact(fields, why, item.stage, item.stage_since)
+    return fields
 
 
 def same_email(old: Any, new: Any) -> bool:

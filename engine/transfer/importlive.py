@@ -14,8 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-from funnel.engine.transfer.batch import BatchConflict, BatchUpdate, Getter, NewContact
-from funnel.engine.transfer.importchanges import Seen, rebase, seen_values, to_update
+from funnel.engine.transfer.batch import BatchConflict, BatchUpdate, Getter
+from funnel.engine.transfer.importchanges import (PlannedCreate, Seen, rebase, seen_values,
+                                                  to_update)
 from funnel.engine.transfer.importmatch import document_keys, keys_of, why_of
 from funnel.engine.transfer.importplan import ImportConflict, ImportPlan
 from funnel.engine.transfer.incoming import Incoming
@@ -53,14 +54,14 @@ class LiveImport:
             seen = plan.seen[contact_id]
             self._rows[contact_id] = _Row(item, contact_id, seen, seen.rev, None, [])
         # New rows; None once a contact added meanwhile turned one into an update.
-        self._creates: list[tuple[Incoming, NewContact] | None] = list(plan.creates)
+        self._creates: list[tuple[Incoming, PlannedCreate] | None] = list(plan.creates)
         self._keys: dict[tuple[str, str], int] | None = None  # key -> index in _creates
         self._top = max(plan.top_id, 0)  # contacts above this id were added since
         self.rederived: set[int] = set()  # contacts whose row was derived again
 
     # -- what the workspace writes ------------------------------------------------
     @property
-    def creates(self) -> list[NewContact]:
+    def creates(self) -> list[PlannedCreate]:
         return [pair[1] for pair in self._creates if pair is not None]
 
     @property

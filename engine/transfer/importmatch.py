@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from funnel.engine.transfer.importchanges import same_email, seen_values, to_create, to_update
+from funnel.engine.transfer.importchanges import (PlannedCreate, same_email, seen_values,
+                                                  to_update)
 from funnel.engine.transfer.importplan import PROGRESS_EVERY, Duplicate, ImportPlan, Progress
 from funnel.engine.transfer.incoming import Incoming
 from funnel.engine.transfer.workspace_protocols import ImportTarget
@@ -118,11 +119,12 @@ def match(plan: ImportPlan, workspace: ImportTarget, progress: Progress | None) 
         plan.warnings.append(f"{shared} contacts in the database share an email or external "
                              "id with another; rows match the one with the lowest id")
     total = len(order)
+    source = why_of(plan, None)
     for done, (item, contact_id) in enumerate(order, 1):
-        why = why_of(plan, item)
         if contact_id is None:
-            plan.creates.append((item, to_create(item, defaults, why)))
+            plan.creates.append((item, PlannedCreate(item, defaults, source)))
         else:
+            why = why_of(plan, item)
             plan.seen[contact_id] = seen_values(item, documents[contact_id], defaults)
             update = to_update(item, contact_id, documents[contact_id], defaults, workspace,
                                why)
@@ -136,9 +138,10 @@ def match(plan: ImportPlan, workspace: ImportTarget, progress: Progress | None) 
         progress("match", total, total)
 
 
-def why_of(plan: ImportPlan, item: Incoming) -> str:
-    """The history's reason for what a row does."""
-    return f"imported from {plan.name} {plan.unit} " + ", ".join(map(str, item.rows))
+def why_of(plan: ImportPlan, item: Incoming | None) -> str:
+    """The history's reason for what a row does (None: its start, without the rows)."""
+    start = f"imported from {plan.name} {plan.unit}"
+    return start if item is None else f"{start} " + ", ".join(map(str, item.rows))
 
 
 def document_keys(document: dict, match_on: Iterable[str]) -> list[tuple[str, str]]:

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from funnel.engine.errors import FunnelError
-from funnel.engine.transfer.batch import BatchUpdate, NewContact
-from funnel.engine.transfer.importchanges import Seen, merge_activities
+from funnel.engine.transfer.batch import BatchUpdate
+from funnel.engine.transfer.importchanges import PlannedCreate, Seen, merge_activities
 from funnel.engine.transfer.incoming import Incoming, Problem
 from funnel.engine.transfer.mapping import Mapping
 
@@ -103,7 +103,7 @@ class ImportPlan:
     by: str = "import"
     default_source: str | None = None
     version: int = -1
-    creates: list[tuple[Incoming, NewContact]] = field(default_factory=list)
+    creates: list[tuple[Incoming, PlannedCreate]] = field(default_factory=list)
     updates: list[tuple[Incoming, BatchUpdate]] = field(default_factory=list)
     unchanged: list[tuple[Incoming, int]] = field(default_factory=list)
     seen: dict[int, Seen] = field(default_factory=dict)  # matched contacts as planned against

@@ -36,6 +36,8 @@ class RowReader:
         self.empty = mapping.empty_values
         self.empty_longest = max((len(v) + 8 for v in self.empty), default=0)
         self.keys: dict[str, str] = {}
+        # (field, date format) -> cell -> its value (``field_value``)
+        self.converted: dict[tuple[str, str | None], dict[str, Any]] = {}
         self.now = format_datetime(now)
         self.stages: dict[str, str] = {}  # value_key of a stage's id or label -> its id
         self.order: dict[str, int] = {}
@@ -98,6 +100,15 @@ class RowReader:
                                      "not in the mapping" if not mapping.guessed else ""))
             else:
                 plan.columns.append((label, "ignored", "not in the mapping"))
+        if mapping.guessed and not plan.fatal and all(
+                target.kind in ("custom", "ignore") for _, _, target, _ in self.bindings):
+            # A file named by mistake (a key, a log) would otherwise import its lines as
+            # contacts with nothing but custom fields.
+            plan.add_problem(Problem(None, None, None, "does not look like a contacts file: "
+                                     "no column of its header names a contact field (such "
+                                     "as email, name, company or phone); rename the "
+                                     "columns, or give a mapping file (--map)", "file"))
+            plan.fatal = True
 
     def column_of(self, field_name: str) -> str | None:
         return next((column for _, column, target, _ in self.bindings
@@ -183,6 +194,20 @@ class RowReader:
         self.finish(item)
         return item
 
+    def field_value(self, name: str, value: Any, date_format: str | None) -> Any:
+        """``to_field``, remembered per field for text cells: columns such as country,
+        source or a date repeat a few values over many rows. A field whose values do
+        not repeat fills its own small memory and is then converted every time."""
+        if value.__class__ is not str:
+            return to_field(name, value, date_format)
+        memory = self.converted.setdefault((name, date_format), {})
+        found = memory.get(value, _UNSEEN)
+        if found is _UNSEEN:
+            found = to_field(name, value, date_format)  # a FieldError is not remembered
+            if len(memory) < CONVERTED_PER_FIELD and found.__class__ in (str, int, float):
+                memory[value] = found
+        return found
+
     def translate(self, target: Target, value: Any) -> tuple[bool, Any]:
         """(translated, value): a cell through the target's ``values`` and ``other``."""
         if target.values is None:
@@ -211,7 +236,8 @@ class RowReader:
         if kind == "field":
             name = target.name
             if not translated:
-                value = to_field(name, value, target.date_format or self.mapping.date_format)
+                value = self.field_value(name, value, target.date_format
+                                         or self.mapping.date_format)
             if value is None or value == []:
                 return
             if name == "stage_pin" and value not in self.rules.by_id:
@@ -286,6 +312,10 @@ class RowReader:
 
 class _NotListed(Exception):
     pass
+
+
+_UNSEEN = object()
+CONVERTED_PER_FIELD = 4096  # cells remembered per field
 
 
 def _closest(name: str, columns: list[str]) -> str:

@@ -37,7 +37,7 @@ class Problem:
         return (", ".join(where) + ": " if where else "") + self.message
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Incoming:
     """One contact as the file gives it (several rows, when the file repeats it)."""
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Iterable
 
 from funnel.engine.errors import ConfigError
+from funnel.engine.inputs import RULES_LIMIT, InputFileError, read_input
 from funnel.engine.rules.loading import presets_dir
 from funnel.engine.transfer.mapping import Mapping
 from funnel.engine.transfer.mapping_build import build_mapping
@@ -40,7 +41,7 @@ def resolve_mapping(spec: str | os.PathLike) -> Path:
     """A preset name (``x-education``) or a path to a mapping file."""
     text = str(spec)
     path = Path(text)
-    if path.is_file():
+    if path.exists():  # read_input refuses what is not a regular file, saying what it is
         return path
     presets = mapping_presets()
     if text in presets:
@@ -56,10 +57,10 @@ def resolve_mapping(spec: str | os.PathLike) -> Path:
 def load_mapping(spec: str | os.PathLike) -> Mapping:
     """The mapping in a preset or a file; any problem is a ``ConfigError``."""
     path = resolve_mapping(spec)
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise ConfigError(str(path), None, f"cannot read: {error.strerror}") from None
+    try:  # a regular file of at most RULES_LIMIT bytes (never a FIFO or a device)
+        data = read_input(path, RULES_LIMIT, "mapping file")
+    except InputFileError as error:
+        raise ConfigError(str(path), None, error.reason) from None
     return parse_mapping(data, str(path))
 
 

@@ -22,7 +22,8 @@ from funnel.engine.model import (new_contact, parse_datetime, validate_activity,
 from funnel.engine.rules.classify import classify
 from funnel.engine.store.contacts import Encoded
 from funnel.engine.transfer.batch import (BatchConflict, BatchConflicts, BatchResult,
-                                          BatchUpdate, LiveBatch, NewContact, StaleBatch)
+                                          BatchUpdate, Creation, LiveBatch, NewContact,
+                                          StaleBatch)
 from funnel.engine.workspace.bulk import bulk_work
 from funnel.engine.workspace.documents import (check_pin, enter_stage, evidence_time,
                                                not_a_stage, record_stage, stamp_created,
@@ -176,17 +177,18 @@ class BatchCommitter:
         return BatchConflict(conflict.contact_id, conflict.field, conflict.theirs,
                              conflict.mine, by, at)
 
-    def _new(self, item: NewContact, now: datetime, by: str) -> dict:
+    def _new(self, item: Creation, now: datetime, by: str) -> dict:
         rules = self._shared.rules
+        why = item.why  # derived on each ask (an import's row): asked once
         document = new_contact(item.fields, now)
-        stamp_created(document, rules, now, by, item.why)
+        stamp_created(document, rules, now, by, why)
         if item.stage is not None:
             stage = rules.by_id.get(item.stage)
             if stage is None:
                 raise not_a_stage(rules, "stage", item.stage)
             since = min(parse_datetime(item.stage_since), now) if item.stage_since \
                 else evidence_time(document, now)
-            enter_stage(document, stage.id, rules, since, by, None, item.why)
+            enter_stage(document, stage.id, rules, since, by, None, why)
         record_stage(document, classify(document, rules, now), rules,
                      evidence_time(document, now), by)
         return document
@@ -240,6 +242,6 @@ class _Built:
     """Documents built and encoded for a batch, with what each was built from."""
 
     def __init__(self) -> None:
-        self.new: dict[int, tuple[NewContact, Encoded]] = {}  # id() of the NewContact
+        self.new: dict[int, tuple[Creation, Encoded]] = {}  # id() of the Creation
         self.puts: dict[int, tuple[BatchUpdate, Encoded]] = {}  # contact id
         self.stale = False  # an update met a newer revision than it was derived from

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Mapping, Se
 
 from funnel.engine.errors import Conflict
 from funnel.engine.model import utc_now
+from funnel.engine.model.people_text import check_name, check_reason
 from funnel.engine.rules.classify import Classification
 from funnel.engine.rules.loading import load_rules
 from funnel.engine.rules.ruleset import Rules
@@ -40,6 +41,17 @@ __all__ = ["ChangeEvent", "EditResult", "Row", "Workspace", "bulk_work"]
 Progress = Callable[[int, int], None]  # (done, total); may raise to stop early
 
 
+def _user(user: str | None) -> str:
+    """The session's user, named by the caller or else by the environment; checked,
+    and the error names where it came from (``FUNNEL_USER``: fix the setting)."""
+    if user is not None:
+        return check_name(user, "user")
+    for variable in ("FUNNEL_USER", "USER"):
+        if os.environ.get(variable):
+            return check_name(os.environ[variable], variable)
+    return "me"
+
+
 @dataclass
 class Row:
     id: int
@@ -51,7 +63,7 @@ class Workspace:
     def __init__(self, store: ContactStore, rules: Rules, *, clock: Clock = utc_now,
                  user: str | None = None) -> None:
         self._store = store
-        self.user = user or os.environ.get("FUNNEL_USER") or os.environ.get("USER") or "me"
+        self.user = _user(user)
         self._shared = Shared(store, rules, clock)
         self._cache = ClassificationCache(self._shared)
         self._events = EventBus()
@@ -67,6 +79,7 @@ class Workspace:
              create: bool = True) -> "Workspace":
         if not isinstance(rules, Rules):
             rules = load_rules(rules)
+        user = _user(user)  # before the database is opened or created
         return cls(ContactStore(path, create=create), rules, clock=clock, user=user)
 
     def close(self) -> None:
@@ -78,6 +91,10 @@ class Workspace:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def _by(self, by: str | None) -> str:
+        """Who makes a change: this session's user unless a name is given (checked)."""
+        return self.user if by is None else check_name(by, "by")
+
     # -- rules -------------------------------------------------------------
     @property
     def rules(self) -> Rules:
@@ -87,7 +104,7 @@ class Workspace:
         """Switch rules; every classification is re-derived on next use."""
         self._shared.rules = rules
         self._cache.rules_changed()
-        self._events.publish([ChangeEvent("rules", (), by or self.user)])
+        self._events.publish([ChangeEvent("rules", (), self._by(by))])
 
     def preview_rules(self, rules: Rules, progress: Progress | None = None) -> Counts:
         """Stats under other rules, without switching: the Scoring tab's preview.
@@ -186,7 +203,7 @@ class Workspace:
 
     def add_many(self, items: Iterable[dict[str, Any]], by: str | None = None) -> list[int]:
         """Validate every contact first; then write them all in one go (all or nothing)."""
-        return self._commands.add_many(items, by or self.user)
+        return self._commands.add_many(items, self._by(by))
 
     def edit(self, contact_id: int, changes: dict[str, Any], by: str | None = None,
              why: str | None = None, *, expect: Mapping[str, Any] | None = None
@@ -197,34 +214,38 @@ class Workspace:
         like ``stage`` allowed). If any of them changed since, Conflict is raised with
         who changed what, and nothing is written; without it, the edit is based on what
         this session shows of the fields it changes."""
-        return self._commands.edit(contact_id, changes, by or self.user, why, expect)
+        return self._commands.edit(contact_id, changes, self._by(by), check_reason(why, "why"),
+                                   expect)
 
     def override(self, conflict: Conflict, by: str | None = None,
                  why: str | None = None) -> EditResult:
         """Write a refused edit over the change that refused it, recorded in the history
         as an override; Conflict again if the contact changed once more meanwhile."""
-        return self._commands.override(conflict, by or self.user, why)
+        return self._commands.override(conflict, self._by(by), check_reason(why, "why"))
 
     def move(self, contact_id: int, stage_id: str, why: str, by: str | None = None, *,
              expect: Mapping[str, Any] | None = None) -> EditResult:
         """A person moves a contact to a stage. Moving back or out pins the stage."""
-        return self._commands.move(contact_id, stage_id, why, by or self.user, expect)
+        return self._commands.move(contact_id, stage_id, check_reason(why, "why"), self._by(by),
+                                   expect)
 
     def disqualify(self, contact_id: int, reason: str, by: str | None = None, *,
                    expect: Mapping[str, Any] | None = None) -> EditResult:
-        return self._commands.disqualify(contact_id, reason, by or self.user, expect)
+        return self._commands.disqualify(contact_id, check_reason(reason, "reason"), self._by(by),
+                                         expect)
 
     def unpin(self, contact_id: int, why: str = "back to automatic", by: str | None = None
               ) -> EditResult:
-        return self._commands.unpin(contact_id, why, by or self.user)
+        return self._commands.unpin(contact_id, check_reason(why, "why"), self._by(by))
 
     def adjust_score(self, contact_id: int, points: int, reason: str, by: str | None = None,
                      *, expect: Mapping[str, Any] | None = None) -> EditResult:
-        return self._commands.adjust_score(contact_id, points, reason, by or self.user, expect)
+        return self._commands.adjust_score(contact_id, points, check_reason(reason, "reason"),
+                                           self._by(by), expect)
 
     def log_activity(self, contact_id: int, kind: str, at: str | None = None,
                      count: int = 1, by: str | None = None) -> EditResult:
-        return self._commands.log_activity(contact_id, kind, at, count, by or self.user)
+        return self._commands.log_activity(contact_id, kind, at, count, self._by(by))
 
     # -- undo / redo ---------------------------------------------------------
     @property
@@ -237,10 +258,10 @@ class Workspace:
 
     def undo(self, by: str | None = None) -> int:
         """Undo this session's last change (stage included); returns the contact id."""
-        return self._undo.undo(by or self.user)
+        return self._undo.undo(self._by(by))
 
     def redo(self, by: str | None = None) -> int:
-        return self._undo.redo(by or self.user)
+        return self._undo.redo(self._by(by))
 
     # -- subscriptions -------------------------------------------------------
     def subscribe(self, callback: Subscriber) -> Callable[[], None]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shlex
 import shutil
 import signal
 import socket
@@ -27,7 +26,7 @@ import pytest
 from funnel.engine.demo.generate import generate_contacts
 from funnel.engine.workspace.facade import Workspace
 
-from serve_support import ROOT, Server, asyncssh, ssh_command, write_key
+from serve_support import ROOT, Server, Terminal, asyncssh, ssh_command, write_key
 
 pytestmark = [
     pytest.mark.skipif(asyncssh is None, reason="funnel serve needs asyncssh "
@@ -40,53 +39,6 @@ pytestmark = [
 
 CONTACTS = 300
 STATUS = f"All · {CONTACTS} of {CONTACTS}"
-
-
-# -- the pieces: keys and a server (serve_support), terminals ---------------------------
-class Terminal:
-    """One tmux window running one ssh client."""
-
-    def __init__(self, socket: str, command: list[str], width: int = 100,
-                 height: int = 30) -> None:
-        self.socket = socket
-        self.name = f"ssh-{uuid.uuid4().hex[:6]}"
-        line = "exec " + " ".join(shlex.quote(part) for part in command)
-        self.tmux("new-session", "-d", "-s", self.name, "-x", str(width), "-y", str(height),
-                  line)
-
-    def tmux(self, *args: str) -> str:
-        return subprocess.run(["tmux", "-L", self.socket, "-f", "/dev/null", *args],
-                              capture_output=True, text=True, check=True).stdout
-
-    def keys(self, *keys: str) -> None:
-        self.tmux("send-keys", "-t", self.name, *keys)
-
-    def screen(self, colours: bool = False) -> str:
-        return self.tmux("capture-pane", "-p", *(["-e"] if colours else []), "-t", self.name)
-
-    def wait_for(self, test, what: str, timeout: float = 60) -> str:
-        deadline = time.monotonic() + timeout
-        screen = ""
-        while time.monotonic() < deadline:
-            try:
-                screen = self.screen()
-            except subprocess.CalledProcessError:
-                break  # the window is gone: ssh exited
-            if test(screen):
-                return screen
-            time.sleep(0.05)
-        try:
-            size = self.tmux("display-message", "-p", "-t", self.name,
-                             "#{window_width}x#{window_height}").strip()
-        except subprocess.CalledProcessError:
-            size = "gone"
-        raise AssertionError(f"never saw {what}; the window ({size}) showed:\n{screen}")
-
-    def wait_text(self, text: str, timeout: float = 60) -> str:
-        return self.wait_for(lambda screen: text in screen, repr(text), timeout)
-
-    def client_pid(self) -> int:
-        return int(self.tmux("display-message", "-p", "-t", self.name, "#{pane_pid}"))
 
 
 @pytest.fixture(scope="module")
@@ -274,7 +226,7 @@ def test_session_limit_and_idle_timeout(world):
     server = Server(world["folder"], world["db"], world["keys"], "--max-sessions", "1",
                     "--idle-timeout", "10")
     try:
-        server.wait_log(r"at most 1 session · idle timeout 10 s")
+        server.wait_log(r"at most 1 session \(3 per user\) · idle timeout 10 s · files off")
         anna = Terminal(world["socket"],
                         ssh_command(world["anna"], server.port, "anna", "-tt"),
                         width=90, height=25)

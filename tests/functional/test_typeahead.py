@@ -108,3 +108,15 @@ async def test_the_card_gets_the_keys_typed_right_after_opening_it(app, workspac
                     lambda: workspace.get(target).get("name") == "Ana Nowak")
         assert workspace.get(target)["name"] == "Ana Nowak"
         assert isinstance(app.screen, ContactScreen) and app.screen.editing is None
+
+
+async def test_a_newline_ends_the_filter_line_like_enter(app, workspace):
+    # Enter typed before the app starts arrives as a newline (ctrl+j): the terminal
+    # was still in line mode. It must end the line, not vanish (test_tmux_early_keys).
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot, app)
+        hot = workspace.select("temp:hot", "attention")
+        await burst(pilot, app, ["slash", *"temp:hot", "ctrl+j", "e"],
+                    lambda: isinstance(app.screen, ContactScreen))
+        assert app.contacts_pane.query_text == "temp:hot"
+        assert isinstance(app.screen, ContactScreen) and app.screen.contact_id == hot[0]

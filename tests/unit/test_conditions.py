@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import builtins
 import operator
+import re
 import warnings
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -25,6 +26,7 @@ from funnel.engine.rules.conditions import Condition, compile_condition
 from funnel.engine.errors import ConditionError
 from funnel.engine.rules.facts import PHASE_OUTCOME, PHASE_SCORING, PHASE_STAGE, gather, vocabulary
 from funnel.engine.model import ACTIVITY_KINDS, format_datetime, new_contact
+from funnel.engine.rules.pattern_match import LinearPattern
 
 NOW = datetime(2026, 8, 1, 12, 0, tzinfo=timezone.utc)
 HALF_LIFE = 45.0
@@ -645,3 +647,50 @@ def test_deep_nesting_compiles_or_is_a_condition_error() -> None:
     except ConditionError:
         return
     assert condition({}, {}) is True
+
+
+# -- matches: the linear-time matcher agrees with Python's re -----------------------
+
+_REGEX_ATOMS = st.sampled_from(["a", "b", "c", "A", ".", "[ab]", "[^a]", "[a-c1]", r"\d",
+                                r"\w", r"\s", r"\W", r"\.", "-", "_"])
+_REGEX_ANCHORS = st.sampled_from(["^", "$", r"\b", r"\B", r"\A", r"\Z"])
+_QUANTIFIERS = st.sampled_from(["", "", "*", "+", "?", "*?", "{2}", "{1,2}", "{,2}", "{2,}"])
+
+
+def _regex(inner: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    quantified = st.tuples(_REGEX_ATOMS | inner.map(lambda e: f"({e})") |
+                           inner.map(lambda e: f"(?:{e})"), _QUANTIFIERS).map("".join)
+    piece = quantified | _REGEX_ANCHORS
+    sequence = st.lists(piece, min_size=1, max_size=4).map("".join)
+    return st.lists(sequence, min_size=1, max_size=3).map("|".join)
+
+
+_PATTERNS = st.recursive(_REGEX_ATOMS, _regex, max_leaves=12)
+
+
+@given(_PATTERNS, st.lists(st.text("abcAB1 _-.\n", max_size=12), min_size=1, max_size=5))
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+def test_property_the_linear_matcher_agrees_with_re(pattern: str, texts: list[str]) -> None:
+    """For the supported syntax, a search says what ``re.search(..., re.I)`` says."""
+    linear = LinearPattern(pattern)
+    for text in texts:
+        assert linear.search(text) is (re.search(pattern, text, re.IGNORECASE) is not None), \
+            (pattern, text)
+
+
+@pytest.mark.parametrize(("pattern", "text", "expected"), [
+    (r"\bceo\b", "Co-Founder & CEO", True),
+    (r"директор|社長", "Генеральный ДИРЕКТОР", True),
+    ("director[a]?$", "Directora\n", True),
+    ("a$", "a\n\n", False),
+    (r"\B", "", False),
+    (r"x(?#a comment)y", "xy", True),
+    (r"(?P<role>vp|head)\s+of", "Head  of sales", True),
+    (r"\x41\u0042\N{DIGIT ONE}", "ab1", True),
+    ("a{,2}b", "b", True),
+    ("a{x}", "a{x}", True),
+])
+def test_matches_cases_of_the_supported_syntax(pattern: str, text: str, expected: bool) -> None:
+    assert LinearPattern(pattern).search(text) is expected
+    assert (re.search(pattern, text, re.IGNORECASE) is not None) is expected
+

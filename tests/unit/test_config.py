@@ -8,6 +8,7 @@ document; expected line numbers are computed from the text that was built.
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 import pytest
@@ -471,10 +472,15 @@ def test_rules_file_that_does_not_exist(tmp_path: Path) -> None:
 
 
 def test_rules_path_that_is_a_directory(tmp_path: Path) -> None:
-    """A directory is not readable as a rules file."""
+    """A directory is not readable as a rules file, nor is a FIFO (which would block)."""
     with pytest.raises(ConfigError) as info:
         load_rules(tmp_path)
-    assert str(info.value).startswith(f"{tmp_path}: cannot read")
+    assert str(info.value) == (f"{tmp_path}: is a folder; only regular files can be read "
+                               "as a rules file")
+    fifo = tmp_path / "rules.yaml"
+    os.mkfifo(fifo)
+    with pytest.raises(ConfigError, match=r"rules.yaml: is a pipe \(FIFO\); only regular"):
+        load_rules(fifo)
 
 
 @pytest.mark.parametrize("template", [

@@ -151,3 +151,82 @@ def test_restore_undoes_neutralise(text: str) -> None:
     assert restore(guarded) == text
     assert not guarded or guarded[0] not in FORMULA_START or guarded.lstrip("+-").replace(
         ".", "", 1).isdigit()
+
+
+# -- streaming (issue #12) -------------------------------------------------------------
+def test_a_file_read_in_chunks_gives_every_row_as_a_whole_read_would(tmp_path) -> None:
+    import csv
+    import io
+
+    from funnel.engine.transfer import csvread
+
+    # Quoted cells with line breaks, \r\n and lone \r, long enough that rows and the
+    # \r\n pairs fall across the reader's chunks (READ_CHUNK) and its first sample.
+    rows = [["name", "notes", "email"]] + [
+        [f"Zoë {i}", f"line one\r\nline, two {'x' * (i % 97)}\rend" if i % 3 else "plain",
+         f"z{i}@example.pl"] for i in range(40_000)]
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+    path = tmp_path / "big.csv"
+    path.write_bytes(buffer.getvalue().encode("utf-8"))
+    assert path.stat().st_size > 2 * csvread.READ_CHUNK
+    with open(path, "rb") as handle:
+        table = csvread.open_table(handle, "big.csv")
+        got = [(record.row, list(record.cells)) for record in table.records]
+    want = [[cell.replace("\r\n", "\n").replace("\r", "\n") for cell in row]
+            for row in rows[1:]]
+    assert [cells for _, cells in got] == want
+    assert got[-1][0] == 40_001
+
+
+def test_a_zero_byte_far_into_the_file_names_its_row() -> None:
+    data = b"email,name\n" + b"a@x.pl,Anna\n" * 20_000 + b"b@x.pl,B\x00b\n"
+    with pytest.raises(ImportFileError, match="row 20002: holds zero bytes"):
+        tuple(read_table(data, "f.csv").records)
+
+
+def test_a_line_too_long_to_be_a_row_is_refused_not_read_whole(monkeypatch) -> None:
+    from funnel.engine.transfer import csvread
+
+    monkeypatch.setattr(csvread, "MAX_LINE_CHARS", 100_000)
+    monkeypatch.setattr(csvread, "READ_CHUNK", 10_000)  # as 16 M is to the real 1 M
+    monkeypatch.setattr(csvread, "_TOO_LONG", "a line is longer than 100,000 characters")
+    long_line = b"b@x.pl," + b"x" * 300_000 + b"\n"
+    with pytest.raises(ImportFileError, match="f.csv: a line is longer than 100,000"):
+        read_table(b"email,notes\na@x.pl,ok\n" + long_line, "f.csv")  # in the first sample
+    data = b"email,notes\n" + b"a@x.pl,ok\n" * 8000 + long_line  # further on
+    with pytest.raises(ImportFileError, match="row 8002: a line is longer than 100,000"):
+        read_table(data, "f.csv")
+
+
+def test_reading_a_big_file_costs_the_memory_of_a_chunk_not_of_the_file(
+        tmp_path, monkeypatch) -> None:
+    import tracemalloc
+
+    from funnel.engine.transfer import csvread
+
+    # A 64 KiB chunk (the real one is 1 MiB) shows on a few MB what the real one shows
+    # on a file 16 times bigger.
+    monkeypatch.setattr(csvread, "READ_CHUNK", 64 * 1024)
+    row = "zofia{}@example.pl,Zofia Kowalczyk,\"Łódź; café, a note of some length\"\n"
+
+    def peak_reading(rows: int) -> tuple[int, int]:
+        path = tmp_path / f"{rows}.csv"
+        with open(path, "w", encoding="utf-8") as out:
+            out.write("email,name,notes\n")
+            for start in range(0, rows, 1000):
+                out.write("".join(row.format(i) for i in range(start, start + 1000)))
+        tracemalloc.start()
+        try:
+            with open(path, "rb") as handle:
+                count = sum(1 for _ in csvread.open_table(handle, path.name).records)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert count == rows
+        return path.stat().st_size, peak
+
+    small_size, small_peak = peak_reading(15_000)
+    size, peak = peak_reading(60_000)
+    assert size > 4_000_000 and peak < size / 4, (size, peak)
+    assert peak < small_peak * 1.3, (small_peak, peak)  # four times the rows, same memory

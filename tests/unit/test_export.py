@@ -142,13 +142,13 @@ def test_json_documents_have_the_shape_of_show_json(source: Workspace) -> None:
     assert first == json.loads(json.dumps(contact_json(source, first["id"])))
 
 
-def test_a_file_is_written_whole_for_the_owner_and_group(tmp_path, source) -> None:
+def test_a_file_is_written_whole_for_the_owner_only(tmp_path, source) -> None:
     target = tmp_path / "out.csv"
     target.write_text("old")
-    export_contacts(source, target, bom=True)
+    export_contacts(source, target, bom=True, force=True)
     data = target.read_bytes()
     assert data.startswith(b"\xef\xbb\xbfid,name,")
-    assert stat.S_IMODE(target.stat().st_mode) == 0o640
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.csv")] == []
     with pytest.raises(FunnelError, match="does not exist"):
         export_contacts(source, tmp_path / "missing" / "out.csv")

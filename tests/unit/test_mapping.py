@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -162,3 +163,23 @@ def test_the_readme_example_is_a_valid_mapping() -> None:
     assert mapping.match_on == ("email",)
     assert [t.kind for t in mapping.column("Notes").targets] == ["custom", "field"]
     assert mapping.column("Lifecycle stage").targets[0].kind == "stage"
+
+
+def test_a_mapping_file_must_be_a_small_regular_file(tmp_path: Path) -> None:
+    """A FIFO would block the read for ever; a huge file is refused before it is read."""
+    fifo = tmp_path / "map.yaml"
+    os.mkfifo(fifo)
+    with pytest.raises(ConfigError, match=r"map.yaml: is a pipe \(FIFO\); only regular"):
+        load_mapping(fifo)
+    big = tmp_path / "big.yaml"
+    big.write_bytes(b"# " + b"x" * (2 << 20))
+    with pytest.raises(ConfigError, match=r"big.yaml: is 2.0 MiB; a mapping file may be at most"):
+        load_mapping(big)
+
+
+def test_hostile_mappings_get_one_clear_error() -> None:
+    line = GOOD[:GOOD.index("per: 600")].count("\n") + 1
+    with pytest.raises(ConfigError, match=rf"m.yaml:{line}: .*at most 15 digits"):
+        parse_mapping(GOOD.replace("per: 600", "per: " + "9" * 5_000), "m.yaml")
+    with pytest.raises(ConfigError, match=r"m.yaml:\d+: nested more than 50 levels"):
+        parse_mapping(GOOD + "  Deep: " + "[" * 20_000 + "\n", "m.yaml")

@@ -27,6 +27,7 @@ from funnel.tui.panes.contacts.pane import ContactsPane
 from funnel.tui.panes.funnel.pane import FunnelPane
 from funnel.tui.panes.scoring.pane import ScoringPane
 from funnel.tui.widgets.contact_table import ContactTable
+from funnel.tui.widgets.text import literal, multiline
 
 __all__ = ["FunnelApp", "Settings"]  # Settings lives in settings.py; importable here too
 
@@ -95,10 +96,12 @@ class FunnelApp(App[None]):
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
                timeout: float | None = None, markup: bool = False) -> None:
-        """Notifications carry contact data (names, owners, reasons, refusals): plain
-        text unless a caller asks for markup."""
-        super().notify(message, title=title, severity=severity, timeout=timeout,
-                       markup=markup)
+        """Notifications carry contact data (names, owners, reasons, refusals): always
+        plain text with control and bidi characters shown, never run. ``markup`` is
+        ignored: Textual's ``Widget.notify`` asks for it by default, and a name like
+        ``[/nope]`` would make the notification fail to show."""
+        super().notify(multiline(message), title=literal(title), severity=severity,
+                       timeout=timeout, markup=False)
 
     def today(self) -> date:
         return self.workspace.now().date()

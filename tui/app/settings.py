@@ -12,3 +12,7 @@ class Settings:
     title: str = "Funnel"
     rules_path: str | None = None  # where Save on the Scoring tab writes
     keymap: dict[str, str] | None = None
+    # A served session's files: import and export only by file name inside this folder
+    # (``funnel serve --files DIR`` gives each user ``DIR/USER``); None: anywhere.
+    files_folder: str | None = None
+    files_off: bool = False  # served without --files: no import or export at all

@@ -12,6 +12,20 @@ screen now on top has mounted and taken focus. Keys that cannot open or close
 anything go straight on: text typed into an input line, and keys bound to moving a
 cursor or scrolling (waiting after them would cost a repaint per key, and a held-down
 key would fall behind).
+
+A widget whose content is still being replaced holds keys too: the Contacts list is
+shown at once but sorted by a worker, and a filter or a sort is applied by another.
+A key typed meanwhile (``e``, ``d``, a cursor move) would act on the rows that are
+about to go, not on the ones the person asked for. Such a widget has a ``key_hold``
+(``KeyHold``); while it is held, keys bound for it, or for anything inside it, wait,
+and the keys after them wait behind them; they go on, in order, when it is released.
+Keys that only change what is asked for (open the filter line, sort) need not wait:
+the widget names their actions. Nor do text typed into an input line, keys bound
+above the widget (switch tabs, help, quit) or priority bindings.
+
+Keys typed before the app has even started reach it too, but the terminal was still
+in line mode when they were typed, and that turns Enter into a newline (ctrl+j): the
+app reads ctrl+j as Enter, as shells and editors do, so that Enter is not lost.
 """
 
 from __future__ import annotations
@@ -37,6 +51,39 @@ PASSES = 2
 MOVES = ("cursor", "scroll", "page", "jump", "first", "last")
 
 
+class KeyHold:
+    """Held while what keys act on is still changing; a waiting key goes on when it is
+    released. ``passes``: actions that never wait (they change what is asked for, not
+    act on what is shown). Only used on the UI thread."""
+
+    def __init__(self, passes: tuple[str, ...] = ()) -> None:
+        self.passes = passes
+        self._held = False
+        self._waiting: list[Callable[[], object]] = []
+
+    @property
+    def held(self) -> bool:
+        return self._held
+
+    def set(self, held: bool) -> None:
+        self._held = held
+        if not held:
+            waiting, self._waiting = self._waiting, []
+            for go_on in waiting:
+                go_on()
+
+    def when_released(self, go_on: Callable[[], object]) -> None:
+        if self._held:
+            self._waiting.append(go_on)
+        else:
+            go_on()
+
+
+def action_name(action: str) -> str:
+    """``app.tab('contacts')`` → ``tab``."""
+    return action.split("(")[0].rsplit(".", 1)[-1]
+
+
 class Typeahead:
     def __init__(self, app: App[Any], route: Callable[[events.Key], Awaitable[None]]) -> None:
         self._app = app
@@ -48,6 +95,8 @@ class Typeahead:
 
     async def receive(self, key: events.Key) -> None:
         """Take a key from the terminal: route it now, or after the keys before it."""
+        if key.key == "ctrl+j":  # Enter, typed while the terminal was in line mode
+            key = events.Key("enter", "\r")
         if self._busy:
             self._waiting.append(key)
         else:
@@ -58,16 +107,43 @@ class Typeahead:
         self._press += 1
         press = self._press
         focused = self._app.focused
+        target = focused or self._app.screen
+        path: list[MessagePump] = list(target.ancestors_with_self)
+        hold = self._holding(focused, path, key)
+        if hold is not None:
+            # Later keys queue behind this one (still busy); it is routed afresh, to
+            # whatever has focus then, once the list it was typed at is final.
+            hold.when_released(partial(self._app.call_later, self._redispatch, press, key))
+            return
         if self._goes_straight_on(focused, key):
             await self._route(key)
             self._release(press)
             return
-        target = focused or self._app.screen
-        path: list[MessagePump] = list(target.ancestors_with_self)
         await self._route(key)
         self._timeout = asyncio.get_running_loop().call_later(
             SETTLE_TIMEOUT, self._app.call_later, self._release, press)
         self._settle(press, path, PASSES)
+
+    async def _redispatch(self, press: int, key: events.Key) -> None:
+        if press == self._press:  # still the key in flight (the app is not closing)
+            await self._dispatch(key)
+
+    def _holding(self, focused: Widget | None, path: list[MessagePump],
+                 key: events.Key) -> KeyHold | None:
+        """The held ``key_hold`` on the key's path that it must wait for, if any."""
+        if isinstance(focused, Input):
+            return None  # typed into the line (or ends it): nothing shown is acted on
+        for index, node in enumerate(path):
+            hold = getattr(node, "key_hold", None)
+            if not (isinstance(hold, KeyHold) and hold.held):
+                continue
+            active = self._app.active_bindings.get(key.key)
+            if active is None:
+                return hold  # does nothing, but keeps its place in the line
+            if active.binding.priority or active.node not in path[:index + 1]:
+                return None  # quit, palette, tabs, help: not about the held content
+            return None if action_name(active.binding.action) in hold.passes else hold
+        return None
 
     def _goes_straight_on(self, focused: Widget | None, key: events.Key) -> bool:
         if isinstance(focused, Input) and key.is_printable:
@@ -75,8 +151,7 @@ class Typeahead:
         active = self._app.active_bindings.get(key.key)
         if active is None:
             return False
-        name = active.binding.action.split("(")[0].rsplit(".", 1)[-1]
-        return name.startswith(MOVES)
+        return action_name(active.binding.action).startswith(MOVES)
 
     def _settle(self, press: int, path: list[MessagePump], passes: int) -> None:
         if passes:

@@ -11,19 +11,21 @@ kind, place, detail, contacts and lost commits), ``quarantined`` (contact ids),
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
+
+from funnel.tui.cli.output import dumps, safe, safe_line
 
 
 def run_check(db: Path, *, repair: bool, as_json: bool) -> int:
     from funnel.engine.store.check import check_database
 
     report = check_database(db, repair=repair)
+    # The report quotes what it found in damaged files: shown, never run.
     if as_json:
-        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        print(dumps(report.to_dict()))
     else:
-        print("\n".join(report.lines()))
+        print(safe("\n".join(report.lines())))
     if report.fatal:
-        print(f"funnel: {db}: {report.fatal}", file=sys.stderr)
+        print(f"funnel: {safe_line(db)}: {safe_line(report.fatal)}", file=sys.stderr)
     return report.exit_status

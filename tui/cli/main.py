@@ -9,7 +9,6 @@ Headless subcommands never import Textual, so they start fast.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import tempfile
@@ -20,6 +19,7 @@ from funnel.engine.errors import Conflict, FunnelError
 from funnel.engine.model import parse_value, utc_now
 
 from funnel.tui.cli import output as cli_output
+from funnel.tui.serve.options import add_serve_command, serve_settings
 
 DEMO_CONTACTS = 2000
 DEMO_SEED = 1
@@ -51,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--demo", action="store_true", help="open on a fresh demo database")
     parser.add_argument("--user", help="who you are: 'by' in history, 'me' in filters "
                         "(default: $FUNNEL_USER or $USER)")
+    # How `funnel serve` starts a session: its files only in DIR (by name), or none.
+    parser.add_argument("--files-folder", type=Path, metavar="DIR", help=argparse.SUPPRESS)
+    parser.add_argument("--no-files", action="store_true", help=argparse.SUPPRESS)
     commands = parser.add_subparsers(dest="command", parser_class=_Parser)
 
     generate = commands.add_parser("generate", parents=[common],
@@ -125,7 +128,10 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--format", choices=("csv", "json"), default="csv")
     export.add_argument("--stage", help="only contacts in this stage")
     export.add_argument("-o", "--output", type=Path, metavar="FILE",
-                        help="write to FILE (default: standard output)")
+                        help="write to FILE (default: standard output); an existing file "
+                        "is replaced only with --force")
+    export.add_argument("--force", action="store_true",
+                        help="replace FILE if it exists (never a database or a dotfile)")
     export.add_argument("--bom", action="store_true",
                         help="start the CSV with a byte-order mark (for Excel)")
 
@@ -133,22 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
                                 help="check and print the active rules")
     rules.add_argument("--json", action="store_true")
 
-    serve = commands.add_parser("serve", parents=[common],
-                                help="serve the app over SSH: one live session per user")
-    serve.add_argument("--host", default="127.0.0.1",
-                       help="address to listen on (default 127.0.0.1; 0.0.0.0 for all)")
-    serve.add_argument("--port", type=int, default=2222, help="default 2222")
-    serve.add_argument("--authorized-keys", type=Path, metavar="FILE",
-                       help="who may connect, one public key per line in OpenSSH format "
-                       "(default: $XDG_CONFIG_HOME/funnel/authorized_keys)")
-    serve.add_argument("--host-key", type=Path, metavar="FILE",
-                       help="the server's private key, created on first start "
-                       "(default: $XDG_DATA_HOME/funnel/ssh_host_ed25519_key)")
-    serve.add_argument("--idle-timeout", type=float, default=3600, metavar="SECONDS",
-                       help="end sessions without a key press for this long (0: never; "
-                       "default 3600)")
-    serve.add_argument("--max-sessions", type=int, default=16, metavar="N",
-                       help="sessions open at once (default 16)")
+    add_serve_command(commands, common)  # its options: funnel.tui.serve.options
     return parser
 
 
@@ -182,15 +173,15 @@ def user_rules_path(args: argparse.Namespace) -> Path:
 
 def load_keymap(args: argparse.Namespace) -> dict[str, str]:
     """Optional ``keys.yaml`` in the config directory: binding id -> keys."""
-    import yaml
+    from funnel.engine.inputs import RULES_LIMIT, read_input
+    from funnel.engine.yaml_lines import load_yaml
 
     path = config_dir(args) / "keys.yaml"
     if not path.is_file():
         return {}
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as error:
-        raise FunnelError(f"{path}: cannot read the key map: {error}") from None
+    # The one bounded YAML loader (size, depth, aliases); keys and `off`/`yes` stay text.
+    data = load_yaml(read_input(path, RULES_LIMIT, "key map"), str(path), text_keys=True,
+                     booleans=False) or {}
     if not isinstance(data, dict) or not all(isinstance(key, str) and isinstance(value, str)
                                              for key, value in data.items()):
         raise FunnelError(f"{path}: write one 'binding.id: keys' pair per line, "
@@ -229,18 +220,29 @@ def parse_expectations(assignments: Sequence[str]) -> dict[str, Any] | None:
     return expect
 
 
+def check_people_text(args: argparse.Namespace) -> None:
+    """``--by``, ``--user`` and ``--why``, checked before anything is opened: printable
+    text of a bounded length (the engine checks them too; here the error names the option)."""
+    from funnel.engine.model.people_text import check_name, check_reason
+
+    for option in ("by", "user"):
+        if getattr(args, option, None) is not None:
+            check_name(getattr(args, option), f"--{option}")
+    check_reason(getattr(args, "why", None), "--why")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = None
     try:
         args = build_parser().parse_args(argv)
         return _run(args)
     except Conflict as error:  # refused, not bad input: the script may re-read and retry
-        print(f"funnel: {error}", file=sys.stderr)
+        print(f"funnel: {cli_output.safe_line(error)}", file=sys.stderr)
         if getattr(args, "json", False):
-            print(json.dumps(cli_output.conflict_json(error), indent=2))
+            print(cli_output.dumps(cli_output.conflict_json(error)))
         return 3
-    except FunnelError as error:
-        print(f"funnel: {error}", file=sys.stderr)
+    except FunnelError as error:  # the one place errors are printed: shown, never run
+        print(f"funnel: {cli_output.safe_line(error)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
@@ -252,6 +254,7 @@ def _run(args: argparse.Namespace) -> int:
     from funnel.engine.rules.loading import load_rules
     from funnel.engine.workspace.facade import Workspace
 
+    check_people_text(args)
     rules = load_rules(rules_spec(args))
     if args.command is None:
         return _open_app(args, rules)
@@ -273,7 +276,7 @@ def _run(args: argparse.Namespace) -> int:
         return _serve(args, db, rules)
     with Workspace.open(db, rules, create=False, user=getattr(args, "by", None)) as workspace:
         for warning in workspace.warnings:
-            print(f"funnel: warning: {warning}", file=sys.stderr)
+            print(f"funnel: warning: {cli_output.safe_line(warning)}", file=sys.stderr)
         if args.command == "stats":
             stats = workspace.stats()
             _emit(stats, args.json, cli_output.stats_text)
@@ -309,7 +312,7 @@ def _serve(args: argparse.Namespace, db: Path, rules) -> int:
     with Workspace.open(db, rules, user="serve") as workspace:  # fail now, not per session
         contacts = len(workspace)
         for warning in workspace.warnings:
-            print(f"funnel: warning: {warning}", file=sys.stderr)
+            print(f"funnel: warning: {cli_output.safe_line(warning)}", file=sys.stderr)
     app_args = []
     spec = rules_spec(args)
     if spec:
@@ -317,17 +320,16 @@ def _serve(args: argparse.Namespace, db: Path, rules) -> int:
     if args.config is not None:
         app_args.append(f"--config={args.config.resolve()}")
     return run(ServeConfig(
-        db=db, host=args.host, port=args.port, app_args=app_args, contacts=contacts,
+        db=db, app_args=app_args, contacts=contacts, **serve_settings(args),
         authorized_keys=args.authorized_keys or config_dir(args) / "authorized_keys",
-        host_key=args.host_key or default_host_key_path(),
-        idle_timeout=args.idle_timeout, max_sessions=args.max_sessions))
+        host_key=args.host_key or default_host_key_path()))
 
 
 def _emit(data: Any, as_json: bool, as_text) -> None:
     if as_json:
-        print(json.dumps(data, ensure_ascii=False, indent=2))
+        print(cli_output.dumps(data))
     else:
-        print(as_text(data))
+        print(cli_output.safe(as_text(data)))
 
 
 def _generate(db: Path, rules, count: int, seed: int, quiet: bool = False) -> int:
@@ -350,6 +352,9 @@ def _generate(db: Path, rules, count: int, seed: int, quiet: bool = False) -> in
 def _open_app(args: argparse.Namespace, rules) -> int:
     import shutil
 
+    from funnel.tui.cli.transfer import app_files
+
+    files = app_files(args)  # refused before anything is created
     demo_folder = None
     if args.demo:
         demo_folder = Path(tempfile.mkdtemp(prefix="funnel-demo-"))
@@ -363,7 +368,7 @@ def _open_app(args: argparse.Namespace, rules) -> int:
     from funnel.tui.app.app import FunnelApp, Settings
 
     settings = Settings(title=f"Funnel · {db.name}", rules_path=str(user_rules_path(args)),
-                        keymap=load_keymap(args) or None)
+                        keymap=load_keymap(args) or None, **files)
     try:
         with Workspace.open(db, rules, user=args.user) as workspace:
             FunnelApp(workspace, settings).run()

@@ -1,13 +1,20 @@
-"""What the headless commands print: the stable JSON shapes and their text forms."""
+"""What the headless commands print: the stable JSON shapes and their text forms.
+
+Everything printed goes through one of three functions built on
+``funnel.engine.text``: ``safe`` (text, tabs and newlines kept), ``safe_line`` (one
+line: errors and warnings) and ``dumps`` (JSON), so stored text, whoever typed it,
+never drives the terminal.
+"""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from funnel.engine.transfer.exporter import contact_document
 from funnel.engine.errors import Conflict
 from funnel.engine.model import FIELDS
-from funnel.engine.text import visible
+from funnel.engine.text import json_visible, visible
 from funnel.engine.rules.ruleset import Rules
 from funnel.engine.workspace.facade import EditResult, Workspace
 
@@ -15,6 +22,16 @@ from funnel.engine.workspace.facade import EditResult, Workspace
 def safe(value: Any) -> str:
     """Contact text for a terminal: control and bidi characters shown, never executed."""
     return visible("" if value is None else str(value), keep="\t\n")
+
+
+def safe_line(value: Any) -> str:
+    """Like ``safe`` but one line: a newline shows as ``\\x0a`` (an error is one line)."""
+    return visible("" if value is None else str(value))
+
+
+def dumps(data: Any) -> str:
+    """``data`` as indented JSON, readable (not ASCII-only) yet safe on a terminal."""
+    return json_visible(json.dumps(data, ensure_ascii=False, indent=2))
 
 
 def contact_json(workspace: Workspace, contact_id: int) -> dict[str, Any]:

@@ -5,7 +5,8 @@ is refused whole, with one line per error on stderr and exit status 2. Fields th
 someone changed while the file was importing keep their value and are listed as
 conflicts (``--strict``: nothing is imported, exit 2); a warning (compaction failed
 after the commit) goes to stderr and leaves the exit status 0. Export
-writes the data to standard output (or ``--output``) and nothing else there.
+writes the data to standard output (or ``--output``) and nothing else there; a file
+that exists is replaced only with ``--force``, and never a database or a dotfile.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any, Callable
 
 from funnel.engine.errors import ConfigError, FunnelError
 
-from funnel.tui.cli.output import safe
+from funnel.tui.cli.output import dumps, safe
 
 SHOWN_ERRORS = 20  # error lines on stderr; --json lists them all
 
@@ -30,6 +31,20 @@ def run(args: argparse.Namespace, db: Path, rules: Any) -> int:
     if args.command == "import":
         return import_file(args, db, rules)
     return export(args, db, rules)
+
+
+def app_files(args: argparse.Namespace) -> dict[str, Any]:
+    """The app's Settings for a served session's files: ``--files-folder DIR`` (import
+    and export by file name in DIR only) or ``--no-files`` (neither)."""
+    if args.no_files and args.files_folder is not None:
+        raise FunnelError("--files-folder and --no-files: give one or the other")
+    if args.no_files:
+        return {"files_off": True}
+    if args.files_folder is None:
+        return {}
+    if not args.files_folder.is_dir():
+        raise FunnelError(f"--files-folder {safe(str(args.files_folder))}: no such folder")
+    return {"files_folder": str(args.files_folder.resolve())}
 
 
 def _progress(label: str) -> Callable[[str, int, int], None] | None:
@@ -72,7 +87,7 @@ def import_file(args: argparse.Namespace, db: Path, rules: Any) -> int:
     try:
         with Workspace.open(db, rules, user=args.by) as workspace:
             for warning in workspace.warnings:
-                print(f"funnel: warning: {warning}", file=sys.stderr)
+                print(f"funnel: warning: {safe(warning)}", file=sys.stderr)
             try:
                 plan = plan_import(args.file, args.map, workspace, progress=progress,
                                    default_source=args.source, by=args.by)
@@ -101,7 +116,7 @@ def import_file(args: argparse.Namespace, db: Path, rules: Any) -> int:
     if args.json:
         summary = _import_json(plan, result, dry_run=args.dry_run, refused=refused)
         summary["conflicts"] = [conflict.to_dict() for conflict in conflicts]
-        print(json.dumps(summary, ensure_ascii=False, indent=2))
+        print(dumps(summary))
     else:
         text = _import_text(plan, result, dry_run=args.dry_run, refused=refused)
         print(text + ("" if conflicted else _conflicts_text(plan, conflicts)))
@@ -263,14 +278,15 @@ def export(args: argparse.Namespace, db: Path, rules: Any) -> int:
     query = " ".join(args.filter) or None
     with Workspace.open(db, rules, create=False) as workspace:
         for warning in workspace.warnings:
-            print(f"funnel: warning: {warning}", file=sys.stderr)
+            print(f"funnel: warning: {safe(warning)}", file=sys.stderr)
         if args.output is None:
             export_contacts(workspace, sys.stdout, file_format=args.format, query=query,
                             stage=args.stage, bom=args.bom)
             return 0
         progress = _progress(f"export {args.output}")
         count = export_contacts(workspace, args.output, file_format=args.format, query=query,
-                                stage=args.stage, bom=args.bom, progress=progress)
+                                stage=args.stage, bom=args.bom, progress=progress,
+                                force=args.force)
         _clear_progress(progress)
     print(f"exported {count:,} contact{'s' if count != 1 else ''} to {safe(args.output)}")
     return 0

@@ -1,12 +1,18 @@
 """Import a file (pick, preview the mapping and the first rows, see problems,
 confirm) and export the current view, from the TUI. The engine does the work
 (``engine.importer``, ``engine.exporter``) in workers, with progress shown; each
-screen dismisses with what it did (None: cancelled)."""
+screen dismisses with what it did (None: cancelled).
+
+In a served session (``Settings.files_folder``) both dialogs take a plain file name
+inside the session's folder (``engine.transfer.destinations.resolve_in_folder``);
+with ``Settings.files_off`` neither opens (``files_are_off`` says why in one line).
+Replacing an existing file takes a second Enter; a database or a dotfile never."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -16,12 +22,20 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import DirectoryTree, Input, Label, ProgressBar, Static
 
+from textual.dom import DOMNode
+
 from funnel.engine.errors import FunnelError
+from funnel.engine.rules.loading import presets_dir
+from funnel.engine.transfer.destinations import (ExportTargetExists, check_export_target,
+                                                 resolve_in_folder)
 from funnel.engine.transfer.exporter import export_contacts
 from funnel.engine.transfer.importer import ImportPlan, ImportResult, plan_import
+from funnel.engine.transfer.mapping_file import mapping_presets
 from funnel.tui.app.services import services
 from funnel.tui.widgets.text import literal
 
+FILES_OFF = ("Import and export are off in this served session (the server was started "
+             "without --files)")
 PHASES = {"read": "reading", "check": "checking", "match": "matching", "write": "writing",
           "export": "writing"}
 
@@ -30,6 +44,42 @@ PHASES = {"read": "reading", "check": "checking", "match": "matching", "write": 
 class Exported:
     path: Path
     count: int
+
+
+def files_are_off(node: DOMNode) -> bool:
+    """True (and the person told why, in one line) when this session has no files."""
+    if not services(node).settings.files_off:
+        return False
+    node.app.notify(FILES_OFF, severity="warning")
+    return True
+
+
+def _folder(node: DOMNode) -> Path | None:
+    """The served session's folder, or None when files may be named anywhere."""
+    folder = services(node).settings.files_folder
+    return Path(folder) if folder else None
+
+
+def _source_path(folder: Path | None, typed: str) -> Path:
+    """The file a person typed: a name in the session's folder, or any path locally."""
+    return resolve_in_folder(folder, typed) if folder else Path(typed).expanduser()
+
+
+def _mapping_spec(folder: Path | None, typed: str) -> str:
+    """A mapping preset, or a mapping file (in a served session: a name in its folder)."""
+    if folder is None:
+        return typed
+    if typed in mapping_presets():  # the shipped file, never one named so in the cwd
+        return str(presets_dir() / f"{typed}.yaml")
+    return str(resolve_in_folder(folder, typed))
+
+
+class FolderFiles(DirectoryTree):
+    """A served session's folder: its regular files only (no dotfiles, links, folders)."""
+
+    def filter_paths(self, paths: Iterable[Path]) -> Iterable[Path]:
+        return [path for path in paths if not path.name.startswith(".")
+                and not path.is_symlink() and path.is_file()]
 
 
 class ImportScreen(ModalScreen[ImportResult]):
@@ -60,16 +110,23 @@ class ImportScreen(ModalScreen[ImportResult]):
         self._plan: ImportPlan | None = None
 
     def compose(self) -> ComposeResult:
+        folder = _folder(self)
         with Vertical():
             yield Label("Import contacts from a CSV or JSON file", classes="title")
+            if folder is not None:
+                yield Label(Content(f"Your files: {literal(folder)} (give a file name)"))
             with Horizontal(classes="row"):
                 yield Label("File:    ")
-                yield Input(placeholder="path to a .csv or .json file", id="import-file")
+                yield Input(placeholder="a .csv or .json file" + (
+                    "'s name" if folder is not None else ""), id="import-file")
             with Horizontal(classes="row"):
                 yield Label("Mapping: ")
                 yield Input(placeholder="empty: a best guess from the header; or a preset "
                                         "(x-education) or a mapping file", id="import-map")
-            yield DirectoryTree(str(self._start), id="import-tree")
+            if folder is not None:
+                yield FolderFiles(str(folder), id="import-tree")
+            else:
+                yield DirectoryTree(str(self._start), id="import-tree")
             yield ProgressBar(total=100, show_eta=False, id="import-progress")
             with VerticalScroll(id="import-preview"):
                 yield Static("", id="import-report")
@@ -82,7 +139,8 @@ class ImportScreen(ModalScreen[ImportResult]):
 
     @on(DirectoryTree.FileSelected)
     def _picked(self, event: DirectoryTree.FileSelected) -> None:
-        self.query_one("#import-file", Input).value = str(event.path)
+        shown = event.path.name if _folder(self) is not None else str(event.path)
+        self.query_one("#import-file", Input).value = shown
         self.action_preview()
 
     @on(Input.Submitted)
@@ -99,7 +157,14 @@ class ImportScreen(ModalScreen[ImportResult]):
             return
         mapping = self.query_one("#import-map", Input).value.strip() or None
         self._plan = None
-        self._plan_in_worker(path, mapping)
+        folder = _folder(self)
+        try:
+            source = _source_path(folder, path)
+            mapping = _mapping_spec(folder, mapping) if mapping else None
+        except FunnelError as error:
+            self._report(Content.styled(literal(error), "$error"))
+            return
+        self._plan_in_worker(source, mapping)
 
     def _progress(self, phase: str, done: int, total: int) -> None:
         bar = self.query_one("#import-progress", ProgressBar)
@@ -109,12 +174,12 @@ class ImportScreen(ModalScreen[ImportResult]):
                                     "italic"))
 
     @work(thread=True, exclusive=True, group="import")
-    def _plan_in_worker(self, path: str, mapping: str | None) -> None:
+    def _plan_in_worker(self, path: Path, mapping: str | None) -> None:
         def progress(phase: str, done: int, total: int) -> None:
             self.app.call_from_thread(self._progress, phase, done, total)
         try:
-            plan = plan_import(Path(path).expanduser(), mapping, services(self).workspace,
-                               progress=progress, by=f"import:{Path(path).name}")
+            plan = plan_import(path, mapping, services(self).workspace,
+                               progress=progress, by=f"import:{path.name}")
         except FunnelError as error:
             self.app.call_from_thread(self._report, Content.styled(literal(error), "$error"))
             return
@@ -205,13 +270,20 @@ class ExportScreen(ModalScreen[Exported]):
         self._ids = ids
         self._description = description
         self._default = default_path
+        self._confirmed: Path | None = None  # the existing file a second Enter replaces
 
     def compose(self) -> ComposeResult:
+        folder = _folder(self)
         with Vertical():
             yield Label(Content(f"Export {len(self._ids):,} contacts ({self._description})"),
                         classes="title")
-            yield Label("File (.csv, or .json for JSON documents)")
-            yield Input(value=str(self._default), id="export-path")
+            if folder is None:
+                yield Label("File (.csv, or .json for JSON documents)")
+            else:
+                yield Label(Content(f"File name in {literal(folder)} (.csv, or .json for "
+                                    "JSON documents)"))
+            default = self._default.name if folder is not None else str(self._default)
+            yield Input(value=default, id="export-path")
             yield ProgressBar(total=max(len(self._ids), 1), show_eta=False, id="export-progress")
             yield Static("", id="export-error")
             yield Static("CSV cells that would run as spreadsheet formulas get a leading ' . "
@@ -222,26 +294,53 @@ class ExportScreen(ModalScreen[Exported]):
         self.set_focus(self.query_one("#export-path", Input))
 
     def action_cancel(self) -> None:
+        if self._confirmed is not None:  # "Esc to change the name": back to the field
+            self._say("")
+            return
         self.dismiss(None)
+
+    def _say(self, text: str) -> None:
+        self._confirmed = None
+        self.query_one("#export-error", Static).update(Content(text))
+
+    @on(Input.Changed, "#export-path")
+    def _edited(self, event: Input.Changed) -> None:
+        if self._confirmed is not None:
+            self._say("")
 
     @on(Input.Submitted, "#export-path")
     def _submitted(self, event: Input.Submitted) -> None:
-        path = Path(event.value.strip()).expanduser()
+        typed = event.value.strip()
+        confirmed, self._confirmed = self._confirmed, None
+        try:
+            path = _source_path(_folder(self), typed)
+            force = confirmed == path
+            check_export_target(path, force=force)
+        except ExportTargetExists:
+            self._say("")
+            self._confirmed = path
+            self.query_one("#export-error", Static).update(Content(
+                f"{literal(typed)} exists: press Enter again to replace it, Esc to change "
+                "the name"))
+            return
+        except FunnelError as error:
+            self._say(literal(error))
+            return
+        self._say("")
         file_format = "json" if path.suffix.lower() == ".json" else "csv"
         self.query_one("#export-progress").display = True
-        self._export(path, file_format)
+        self._export(path, file_format, force)
 
     @work(thread=True, exclusive=True, group="export")
-    def _export(self, path: Path, file_format: str) -> None:
+    def _export(self, path: Path, file_format: str, force: bool) -> None:
         def progress(phase: str, done: int, total: int) -> None:
             self.app.call_from_thread(self.query_one("#export-progress", ProgressBar).update,
                                       progress=done)
         try:
             count = export_contacts(services(self).workspace, path, file_format=file_format,
-                                    ids=self._ids, progress=progress)
+                                    ids=self._ids, progress=progress, force=force)
         except FunnelError as error:
-            self.app.call_from_thread(self.query_one("#export-error", Static).update,
-                                      Content(literal(error)))
+            self.app.call_from_thread(self._say, literal(error))
             return
         self.app.call_from_thread(self._finish, Exported(path, count))
 

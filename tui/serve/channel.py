@@ -2,7 +2,9 @@
 
 Bytes go from the channel to the app's pseudo-terminal and back; window changes,
 end of input and the app's exit are forwarded; an idle or closing session is ended
-with a one-line reason.
+with a one-line reason. Window sizes are clamped (see ``pty.clamp_size``); the app
+runs in the user's files folder with umask 077; a client that leaves takes its app
+with it within ``HANGUP_GRACE`` seconds.
 """
 
 from __future__ import annotations
@@ -12,8 +14,20 @@ import time
 
 import asyncssh
 
+from funnel.engine.errors import FunnelError
+
+from funnel.tui.serve.folders import SESSION_UMASK
 from funnel.tui.serve.hub import LOG, Hub
-from funnel.tui.serve.pty import PtyProcess
+from funnel.tui.serve.pty import MAX_PIXELS, PtyProcess, clamp_size
+
+# Nobody sees the app of a client that has left: SIGTERM (it finishes a commit and
+# exits, typically in well under a second), SIGKILL after this (the store survives it).
+HANGUP_GRACE = 1.5
+
+
+def window(width: int, height: int, pixwidth: int, pixheight: int) -> tuple[int, int, int, int]:
+    columns, rows = clamp_size(width, height)
+    return columns, rows, min(pixwidth, MAX_PIXELS), min(pixheight, MAX_PIXELS)
 
 
 class FunnelSession(asyncssh.SSHServerSession):
@@ -39,7 +53,7 @@ class FunnelSession(asyncssh.SSHServerSession):
     def pty_requested(self, term_type: str, term_size, term_modes) -> bool:
         self.term = term_type
         if term_size and term_size[0] and term_size[1]:
-            self.size = tuple(term_size)
+            self.size = window(*term_size)
         return True
 
     def shell_requested(self) -> bool:
@@ -71,10 +85,25 @@ class FunnelSession(asyncssh.SSHServerSession):
                         self.user, self.address, limit)
             self._refuse(f"all sessions are in use (at most {limit}); try again later.")
             return
+        mine = self.hub.config.max_sessions_per_user
+        if self.hub.sessions_of(self.user) >= mine:
+            LOG.warning("refused a session for %s at %s: %d of theirs open "
+                        "(--max-sessions-per-user)", self.user, self.address, mine)
+            self._refuse(f"you have {mine} sessions open already (at most {mine} per "
+                         "person); close one and try again.")
+            return
+        try:
+            folder = self.hub.user_folder(self.user)
+        except FunnelError as error:
+            LOG.error("refused a session for %s at %s: %s", self.user, self.address, error)
+            self._refuse("your files folder is not usable; tell whoever runs the server.")
+            return
         env = self.hub.app_env(self.user, self.term, dict(self._channel().get_environment()))
         columns, rows, xpixels, ypixels = self.size
-        self.process = PtyProcess(self.hub.app_argv(self.user), env, columns=columns,
-                                  rows=rows, on_output=self._output, on_exit=self._exited)
+        self.process = PtyProcess(self.hub.app_argv(self.user, folder), env, columns=columns,
+                                  rows=rows, on_output=self._output, on_exit=self._exited,
+                                  cwd=None if folder is None else str(folder),
+                                  umask=SESSION_UMASK)
         self.process.on_input_drained(self._input_drained)
         try:
             self.process.start()
@@ -135,9 +164,11 @@ class FunnelSession(asyncssh.SSHServerSession):
 
     def terminal_size_changed(self, width: int, height: int, pixwidth: int,
                               pixheight: int) -> None:
-        self.size = (width, height, pixwidth, pixheight)
-        if self.process is not None and width and height:
-            self.process.resize(width, height, pixwidth, pixheight)
+        if not (width and height):
+            return  # "size unknown": keep the last one
+        self.size = window(width, height, pixwidth, pixheight)
+        if self.process is not None:
+            self.process.resize(*self.size)
 
     def eof_received(self) -> bool:
         self.end(None, reason="end of input")
@@ -160,8 +191,8 @@ class FunnelSession(asyncssh.SSHServerSession):
             self.process.discard_output()  # never block the app on a dead channel
             if not self._terminating:
                 self._terminating = True
-                asyncio.ensure_future(
-                    self.process.terminate(self.hub.config.shutdown_grace))
+                asyncio.ensure_future(self.process.terminate(
+                    min(HANGUP_GRACE, self.hub.config.shutdown_grace)))
         elif self.process is None:
             self.finished.set()
 

@@ -1,5 +1,6 @@
 """What the whole SSH server shares: its configuration, the key ring, the live
-connections and sessions, and how each session's app process is started.
+connections and sessions, the login gate, and how each session's app process is
+started (its argv, environment and files folder).
 
 Sessions and connections are seen through small protocols, so this module does not
 import the asyncssh classes that use it.
@@ -16,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from funnel.tui.serve.admission import LoginGate
+from funnel.tui.serve.folders import user_folder
 from funnel.tui.serve.keys import KeyRing
 from funnel.tui.serve.pty import PtyProcess
 
@@ -35,6 +38,10 @@ class ServeConfig:
     port: int = 2222
     idle_timeout: float = 3600.0  # seconds without a key press; 0: never
     max_sessions: int = 16
+    max_sessions_per_user: int = 3
+    max_unauthenticated: int = 32  # connections not logged in yet, at once
+    login_grace: float = 10.0  # seconds a connection has to log in
+    files: Path | None = None  # DIR: each user's files in DIR/USER; None: files are off
     shutdown_grace: float = 10.0  # seconds each app gets to exit on shutdown
     app_args: list[str] = field(default_factory=list)  # e.g. --rules FILE for every app
     contacts: int | None = None  # for the startup line
@@ -43,6 +50,7 @@ class ServeConfig:
 
 
 class LiveSession(Protocol):
+    user: str
     last_input: float
     process: PtyProcess | None
     finished: asyncio.Event
@@ -66,11 +74,22 @@ class Hub:
         self.keyring = keyring
         self.sessions: set[LiveSession] = set()
         self.connections: set[LiveConnection] = set()
+        self.gate = LoginGate(config.max_unauthenticated)
         self.closing = False
 
-    def app_argv(self, user: str) -> list[str]:
+    def user_folder(self, user: str) -> Path | None:
+        """The user's own folder (created on first use), or None when files are off."""
+        if self.config.files is None:
+            return None
+        return user_folder(self.config.files, user)
+
+    def sessions_of(self, user: str) -> int:
+        return sum(1 for session in self.sessions if session.user == user)
+
+    def app_argv(self, user: str, folder: Path | None) -> list[str]:
+        files = ["--files-folder", str(folder)] if folder is not None else ["--no-files"]
         return [self.config.python, "-I", "-m", "funnel.tui.serve.session", "--db", str(self.config.db),
-                f"--user={user}", *self.config.app_args]
+                f"--user={user}", *self.config.app_args, *files]
 
     def app_env(self, user: str, term: str, client_env: dict[str, str]) -> dict[str, str]:
         env = {name: value for name, value in os.environ.items()

@@ -54,6 +54,11 @@ def check_user_name(name: str) -> str | None:
         return f"the user name is longer than {MAX_NAME} characters"
     if not name.isprintable() or any(char.isspace() for char in name):
         return f"the user name {name!r} has spaces or control characters"
+    # The name is also the user's folder under `funnel serve --files DIR`: checked here,
+    # once, where it comes in, so DIR/NAME can never lead out of DIR or hide.
+    if "/" in name or "\\" in name or name.startswith("."):
+        return (f"the user name {name!r} cannot be a folder name (no '/', '\\', or "
+                "leading '.')")
     return None
 
 

@@ -20,14 +20,26 @@ from typing import Callable, Mapping, Sequence
 READ_SIZE = 65536
 INPUT_BACKLOG = 256 * 1024  # bytes of client input queued before the channel is paused
 DRAIN_LIMIT = 4 * 1024 * 1024  # output read after the child exited, at most
+# A client chooses its window size: 65535x65535 once grew an app to 2.3 GB. No screen
+# shows more than this; anything larger is served at this size.
+MAX_COLUMNS = 1000
+MAX_ROWS = 500
+MAX_PIXELS = 65535  # the kernel's field is 16 bits
+
+
+def clamp_size(columns: int, rows: int) -> tuple[int, int]:
+    """The size a session gets for the size its client asked for."""
+    return min(max(columns, 1), MAX_COLUMNS), min(max(rows, 1), MAX_ROWS)
 
 
 def set_window_size(descriptor: int, columns: int, rows: int,
                     xpixels: int = 0, ypixels: int = 0) -> None:
-    """TIOCSWINSZ on the pty. The kernel then sends SIGWINCH to the terminal's
+    """TIOCSWINSZ on the pty (clamped). The kernel then sends SIGWINCH to the terminal's
     foreground process group (the app), as a terminal emulator's resize does."""
+    columns, rows = clamp_size(columns, rows)
+    xpixels, ypixels = (min(max(value, 0), MAX_PIXELS) for value in (xpixels, ypixels))
     fcntl.ioctl(descriptor, termios.TIOCSWINSZ,
-                struct.pack("HHHH", max(rows, 1), max(columns, 1), xpixels, ypixels))
+                struct.pack("HHHH", rows, columns, xpixels, ypixels))
 
 
 class PtyProcess:
@@ -35,11 +47,13 @@ class PtyProcess:
 
     def __init__(self, argv: Sequence[str], env: Mapping[str, str], *, columns: int,
                  rows: int, on_output: Callable[[bytes], None],
-                 on_exit: Callable[[int], None], cwd: str | None = None) -> None:
+                 on_exit: Callable[[int], None], cwd: str | None = None,
+                 umask: int = -1) -> None:
         self.argv = list(argv)
         self.env = dict(env)
         self.cwd = cwd
-        self._size = (columns, rows)
+        self.umask = umask  # -1: the server's own
+        self._size = clamp_size(columns, rows)
         self._on_output = on_output
         self._on_exit = on_exit
         self._on_input_drained: Callable[[], None] | None = None
@@ -71,7 +85,7 @@ class PtyProcess:
             # and (in funnel.tui.serve.session) takes the slave as its controlling terminal.
             self._process = subprocess.Popen(
                 self.argv, stdin=slave, stdout=slave, stderr=slave, env=self.env,
-                cwd=self.cwd, start_new_session=True, close_fds=True)
+                cwd=self.cwd, start_new_session=True, close_fds=True, umask=self.umask)
         except BaseException:
             os.close(master)
             raise
@@ -175,7 +189,7 @@ class PtyProcess:
                 self._on_input_drained()
 
     def resize(self, columns: int, rows: int, xpixels: int = 0, ypixels: int = 0) -> None:
-        self._size = (columns, rows)
+        self._size = clamp_size(columns, rows)
         if self._master >= 0 and self.returncode is None:
             set_window_size(self._master, columns, rows, xpixels, ypixels)
 

@@ -8,13 +8,17 @@ channel and the pty, forwards window changes, and cleans up. Other sessions' com
 reach every app through the store (the app polls it), not through the server.
 
 Only public keys listed in the authorized-keys file get in (see ``serve_keys``); no
-passwords, no shell, no commands, no forwarding of any kind, no SFTP, no X11.
+passwords, no shell, no commands, no forwarding of any kind, no SFTP, no X11. Before
+login, connections are limited in number (``admission``) and in time (the login
+grace); running out of file descriptors is one log line, not a traceback per accept().
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
+import resource
 import signal
 import sys
 import time
@@ -24,6 +28,7 @@ import asyncssh
 from funnel.engine.errors import FunnelError
 
 from funnel.tui.serve.channel import FunnelSession
+from funnel.tui.serve.folders import prepare_files_root
 from funnel.tui.serve.hostkey import load_or_create_host_key
 from funnel.tui.serve.hub import LOG, Hub, ServeConfig, duration
 from funnel.tui.serve.keys import AuthorizedKey, KeyRing
@@ -50,15 +55,32 @@ class FunnelSSHServer(asyncssh.SSHServer):
         self.user: str | None = None
         self._refused: set[str] = set()
         self._since = time.monotonic()
+        self._shed = False
 
     def connection_made(self, conn: asyncssh.SSHServerConnection) -> None:
         self.connection = conn
         self.address = _address(conn.get_extra_info("peername"))
         self.hub.connections.add(self)
+        if not self.hub.gate.admit(self):
+            self.shed()
+
+    @property
+    def silent(self) -> bool:
+        """Not even an SSH version line from the client so far (an idle socket)."""
+        return self.connection is None or self.connection.get_extra_info(
+            "client_version") is None
+
+    def shed(self) -> None:
+        self._shed = True  # the gate logs the burst; no line per connection
+        if self.connection is not None:
+            self.connection.abort()
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.hub.connections.discard(self)
+        self.hub.gate.left(self)
         why = f" ({exc})" if exc and str(exc) else ""
+        if self._shed or (self.user is None and self.silent):
+            return  # idle sockets and port scans: counted by the gate, not logged
         if self.user:
             LOG.info("disconnected %s from %s after %s%s", self.user, self.address,
                      duration(time.monotonic() - self._since), why)
@@ -103,6 +125,7 @@ class FunnelSSHServer(asyncssh.SSHServer):
         assert self.key is not None
         self.user = self.key.user
         self._since = time.monotonic()
+        self.hub.gate.left(self)
         LOG.info("connected %s from %s (key %s, line %d; login name %r)", self.user,
                  self.address, self.key.fingerprint, self.key.line, self.login)
 
@@ -117,6 +140,8 @@ class FunnelSSHServer(asyncssh.SSHServer):
 async def serve(config: ServeConfig, keyring: KeyRing, host_key, *, created: bool = False,
                 ready: asyncio.Future | None = None) -> int:
     hub = Hub(config, keyring)
+    loop = asyncio.get_running_loop()
+    loop.set_exception_handler(_exception_handler(hub))
     try:
         acceptor = await asyncssh.listen(
             config.host, config.port, config=None, server_factory=lambda: FunnelSSHServer(hub),
@@ -124,7 +149,7 @@ async def serve(config: ServeConfig, keyring: KeyRing, host_key, *, created: boo
             public_key_auth=True, password_auth=False, kbdint_auth=False,
             host_based_auth=False, gss_auth=False, gss_kex=False,
             agent_forwarding=False, x11_forwarding=False, allow_scp=False,
-            login_timeout=30, keepalive_interval=30, keepalive_count_max=3)
+            login_timeout=config.login_grace, keepalive_interval=30, keepalive_count_max=3)
     except OSError as error:
         where = f"{config.host}:{config.port}"
         if error.errno == 98 or "address already in use" in str(error).lower():
@@ -139,14 +164,16 @@ async def serve(config: ServeConfig, keyring: KeyRing, host_key, *, created: boo
     if created:
         LOG.info("created host key %s", config.host_key)
     LOG.info("funnel serve: listening on %s:%d · host key %s (%s) · database %s · "
-             "%d key%s for %s · at most %d session%s · idle timeout %s",
+             "%d key%s for %s · at most %d session%s (%d per user) · idle timeout %s · "
+             "files %s",
              config.host, port, host_key.get_fingerprint("sha256"),
              host_key.get_algorithm(), _database(config), len(keyring.keys),
              "" if len(keyring.keys) == 1 else "s", ", ".join(keyring.users()),
              config.max_sessions, "" if config.max_sessions == 1 else "s",
-             duration(config.idle_timeout) if config.idle_timeout else "off")
+             config.max_sessions_per_user,
+             duration(config.idle_timeout) if config.idle_timeout else "off",
+             f"in {config.files}/USER" if config.files else "off")
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         loop.add_signal_handler(signum, stop.set)
     if ready is not None:
@@ -169,6 +196,30 @@ async def serve(config: ServeConfig, keyring: KeyRing, host_key, *, created: boo
         await acceptor.wait_closed()
         LOG.info("funnel serve: stopped")
     return 0
+
+
+def _exception_handler(hub: Hub):
+    """asyncio's handler, except for accept() failing for want of descriptors: the
+    loop retries by itself a second later; the gate sheds idle connections and says
+    so once, instead of a traceback per retry."""
+    def handle(loop: asyncio.AbstractEventLoop, context: dict) -> None:
+        error = context.get("exception")
+        if isinstance(error, OSError) and error.errno in (errno.EMFILE, errno.ENFILE) \
+                and "accept" in str(context.get("message", "")):
+            hub.gate.out_of_descriptors(error)
+            return
+        loop.default_exception_handler(context)
+    return handle
+
+
+def raise_descriptor_limit() -> None:
+    """Every connection and session takes descriptors: use all the system allows."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or hard > soft:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 1 << 20), hard))
+        except (ValueError, OSError):
+            pass
 
 
 def _database(config: ServeConfig) -> str:
@@ -196,11 +247,20 @@ def run(config: ServeConfig) -> int:
     """Check everything a user can get wrong, then serve until SIGTERM or Ctrl+C."""
     if not 0 <= config.port <= 65535:
         raise FunnelError(f"serve: --port {config.port}: use a port from 1 to 65535")
-    if config.max_sessions < 1:
-        raise FunnelError("serve: --max-sessions must be 1 or more")
+    for option, value in (("--max-sessions", config.max_sessions),
+                          ("--max-sessions-per-user", config.max_sessions_per_user),
+                          ("--max-unauthenticated", config.max_unauthenticated)):
+        if value < 1:
+            raise FunnelError(f"serve: {option} must be 1 or more")
+    if not 0 < config.login_grace <= 3600:
+        raise FunnelError("serve: --login-grace must be a number of seconds, more than 0 "
+                          "and at most 3600")
     if config.idle_timeout < 0:
         raise FunnelError("serve: --idle-timeout must be 0 (never) or a number of seconds")
     keyring = KeyRing(config.authorized_keys)
+    if config.files is not None:  # created (0700) now, so a mistake shows at once
+        config.files = prepare_files_root(config.files)
     host_key, created = load_or_create_host_key(config.host_key)
     setup_logging()
+    raise_descriptor_limit()
     return asyncio.run(serve(config, keyring, host_key, created=created))

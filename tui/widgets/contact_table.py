@@ -147,6 +147,9 @@ class ContactTable(ScrollView, can_focus=True):
         self.sort_key = "attention"
         self.sort_descending = False
         self.empty_message = "No contacts"
+        # Rows shown before they are in their final order: no row is drawn selected,
+        # since keys wait for the final list (the owner clears it when that arrives).
+        self.provisional = False
 
     # -- data --------------------------------------------------------------
     def set_ids(self, ids: list[int], keep: int | None = None) -> None:
@@ -270,6 +273,9 @@ class ContactTable(ScrollView, can_focus=True):
             return
         position = int(self.scroll_y) + event.y - 1
         if 0 <= position < len(self.ids):
+            if self.provisional:  # picked by hand: that row it is, sorted or not
+                self.provisional = False
+                self._refresh_row(self.cursor)
             if position == self.cursor and event.chain >= 2:
                 self.action_open()
             self._move_to(position)
@@ -293,7 +299,7 @@ class ContactTable(ScrollView, can_focus=True):
             return Strip([Segment(fit(f"  contact {contact_id} was removed", width), base)],
                          width)
         document, result = found
-        if position == self.cursor:
+        if position == self.cursor and not self.provisional:
             base = base + self.get_component_rich_style("contact-table--cursor")
         elif result.stage in ("disqualified", "lost"):
             base = base + self.get_component_rich_style("contact-table--exit")

@@ -80,9 +80,11 @@ def timeline(document: dict) -> Content:
         when = (entry.get("at") or "")[:16].replace("T", " ")
         kind = entry.get("kind")
         if kind == "stage":
-            what = Content.styled(f"{entry.get('from') or '–'} → {entry.get('to')}", "bold")
+            what = Content.styled(f"{literal(entry.get('from')) or '–'} → "
+                                  f"{literal(entry.get('to'))}", "bold")
         elif kind == "field":
-            what = Content(f"{entry.get('field')}: {literal(entry.get('from')) or '–'} → "
+            what = Content(f"{literal(entry.get('field'))}: "
+                           f"{literal(entry.get('from')) or '–'} → "
                            f"{literal(entry.get('to')) or '–'}")
         elif kind == "activity":
             activity = entry.get("to") or {}

@@ -18,6 +18,7 @@ from funnel.engine.errors import FunnelError
 from funnel.engine.workspace.facade import Workspace
 from funnel.engine.workspace.query import SORTS, VIEWS, parse_query
 from funnel.tui.app.services import services
+from funnel.tui.app.typeahead import KeyHold
 from funnel.tui.dialogs.prompts import AddContactDialog, ChoiceDialog, NewContactDetails
 from funnel.tui.panes.contacts.triage import TriageActions, triage_bindings
 from funnel.tui.widgets.contact_table import COLUMNS, ContactTable
@@ -29,6 +30,8 @@ if TYPE_CHECKING:  # the import and export code loads when first used
 
 FILTER_DELAY = 0.12  # seconds of quiet typing before a large list is filtered again
 SORT_CYCLE = ("attention",) + tuple(column.key for column in COLUMNS if column.key != "flags")
+# They change what is asked for, not act on a row shown: no need to wait for the list.
+KEYS_THAT_NEVER_WAIT = ("filter", "views", "sort_next", "sort_reverse", "clear")
 VIEW_LABELS = {"all": "All", "inbox": "Inbox", "hot": "Hot", "overdue": "Overdue follow-ups",
                "rotting": "Rotting", "mine": "Mine"}
 
@@ -52,6 +55,12 @@ class ContactsPane(TriageActions, Vertical):
         self.view = "all"
         self.query_text = ""
         self.ready = False  # every contact classified (sorting needs it)
+        # Keys wait while the list shown is about to be replaced (typeahead.KeyHold):
+        # until it is first sorted, and while a filter, sort or view is being applied.
+        self.key_hold = KeyHold(passes=KEYS_THAT_NEVER_WAIT)
+        self.key_hold.set(True)
+        self._asked = 0  # the latest selection asked for (numbers them)
+        self._shown = 0  # the selection on screen; earlier answers arriving late are dropped
         self._filter_timer: Timer | None = None
         self._progress = ""
         self._problem = ""
@@ -78,7 +87,9 @@ class ContactsPane(TriageActions, Vertical):
         self.query_one("#filter", Input).display = False
         self.table.set_ids(self.workspace.ids())  # shown at once; sorted when classified
         self.table.sort_key = "attention"
+        self.table.provisional = True  # no row is selected until the list is sorted
         self.table.focus()
+        self._progress = "sorting…"
         self._classify_everything()
         self._show_status()
 
@@ -100,11 +111,10 @@ class ContactsPane(TriageActions, Vertical):
 
     def _classified(self) -> None:
         self.ready = True
-        self._progress = ""
-        table = self.table
-        # Still on the first row: the person has not moved yet, so show the top of the
+        self._progress = "sorting…"
+        # No row picked yet (keys waited; a click picks one): show the top of the
         # sorted list rather than following whichever contact happened to come first.
-        self.reselect(keep=None if table.cursor else -1)
+        self.reselect(keep=-1 if self.table.provisional else None)
 
     def full_query(self) -> str:
         return " ".join(part for part in (VIEWS[self.view], self.query_text) if part)
@@ -114,11 +124,19 @@ class ContactsPane(TriageActions, Vertical):
         if not self.ready:
             return
         table = self.table
+        self._asked += 1
+        self._update_key_hold()
         self._select(self.full_query(), table.sort_key, table.sort_descending,
-                     keep if keep is not None else table.current)  # -1: go to the top
+                     keep if keep is not None else table.current,  # -1: go to the top
+                     self._asked)
+
+    def _update_key_hold(self) -> None:
+        settling = self._asked != self._shown or self._filter_timer is not None
+        self.key_hold.set(not self.ready or settling)
 
     @work(thread=True, exclusive=True, group="select")
-    def _select(self, query: str, sort: str, descending: bool, keep: int | None) -> None:
+    def _select(self, query: str, sort: str, descending: bool, keep: int | None,
+                asked: int) -> None:
         worker = get_current_worker()
 
         def progress(done: int, total: int) -> None:  # after a rules change: all again
@@ -129,18 +147,32 @@ class ContactsPane(TriageActions, Vertical):
             self.workspace.classify_all(progress)
             ids = self.workspace.select(query, sort, descending)
         except FunnelError as error:
-            self.app.call_from_thread(self._set_problem, str(error))
+            self.app.call_from_thread(self._select_failed, str(error), asked)
             return
         if not worker.is_cancelled:
-            self.app.call_from_thread(self._selected, ids, keep)
+            self.app.call_from_thread(self._selected, ids, keep, asked)
 
-    def _selected(self, ids: list[int], keep: int | None) -> None:
+    def _selected(self, ids: list[int], keep: int | None, asked: int) -> None:
+        if asked != self._asked:
+            return  # a later selection is on its way: this one is already out of date
+        self._shown = asked
         self._problem = ""
         self._progress = ""
-        self.table.empty_message = ("No contacts match" if self.full_query()
-                                    else "No contacts yet: a adds one")
-        self.table.set_ids(ids, keep)
+        table = self.table
+        table.empty_message = ("No contacts match" if self.full_query()
+                               else "No contacts yet: a adds one")
+        table.provisional = False
+        table.set_ids(ids, keep)
         self._show_status()
+        # After the new rows are in place, so a waiting key acts on them.
+        self._update_key_hold()
+
+    def _select_failed(self, text: str, asked: int) -> None:
+        if asked == self._asked:
+            self._shown = asked  # the list stays as it was, and says why
+            self._set_problem(text)
+            self.table.provisional = False
+            self._update_key_hold()
 
     def _set_problem(self, text: str) -> None:
         self._problem = text
@@ -186,9 +218,16 @@ class ContactsPane(TriageActions, Vertical):
         if self._filter_timer is not None:
             self._filter_timer.stop()
         if len(self.workspace) > 20_000:  # let quick typing settle before a long pass
-            self._filter_timer = self.set_timer(FILTER_DELAY, lambda: self.reselect())
+            self._filter_timer = self.set_timer(FILTER_DELAY, self._filter_due)
+            self._update_key_hold()
         else:
+            self._filter_timer = None
             self.reselect()
+
+    def _filter_due(self) -> None:
+        self._filter_timer = None
+        self.reselect()
+        self._update_key_hold()  # (reselect does it too, unless not ready yet)
 
     @on(Input.Submitted, "#filter")
     def _filter_done(self, event: Input.Submitted) -> None:
@@ -291,7 +330,10 @@ class ContactsPane(TriageActions, Vertical):
         self.app.push_screen(AddContactDialog(), added)
 
     def action_import_file(self) -> None:
-        from funnel.tui.dialogs.transfer import ImportScreen
+        from funnel.tui.dialogs.transfer import ImportScreen, files_are_off
+
+        if files_are_off(self):
+            return
 
         def imported(result: ImportResult | None) -> None:
             if result is None:
@@ -314,7 +356,10 @@ class ContactsPane(TriageActions, Vertical):
         self.app.push_screen(ImportScreen(), imported)
 
     def action_export_view(self) -> None:
-        from funnel.tui.dialogs.transfer import ExportScreen
+        from funnel.tui.dialogs.transfer import ExportScreen, files_are_off
+
+        if files_are_off(self):
+            return
 
         def exported(done: Exported | None) -> None:
             if done is not None:
