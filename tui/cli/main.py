@@ -38,15 +38,25 @@ class _Parser(argparse.ArgumentParser):
         raise FunnelError(f"{command + ': ' if command else ''}{message} (see --help)")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def _common_options(default: object) -> argparse.ArgumentParser:
+    """``--db``, ``--rules`` and ``--config``, taken before the command or after it."""
     common = _Parser(add_help=False)
-    common.add_argument("--db", type=Path, help="database file (default: $FUNNEL_DB or "
-                        "$XDG_DATA_HOME/funnel/funnel.json)")
-    common.add_argument("--rules", help="rules: a preset (default, fit-first) or a YAML file")
-    common.add_argument("--config", type=Path, metavar="DIR",
+    common.add_argument("--db", type=Path, default=default, help="database file (default: "
+                        "$FUNNEL_DB or $XDG_DATA_HOME/funnel/funnel.json)")
+    common.add_argument("--rules", default=default,
+                        help="rules: a preset (default, fit-first) or a YAML file")
+    common.add_argument("--config", type=Path, metavar="DIR", default=default,
                         help="a directory holding your rules.yaml")
+    return common
 
-    parser = _Parser(prog="funnel", parents=[common],
+
+def build_parser() -> argparse.ArgumentParser:
+    # The subcommands' copies default to "not given" (SUPPRESS), so an option given
+    # before the command (`funnel --rules fit-first stats`) is not reset by the
+    # subcommand's own default; given in both places, the one after the command wins.
+    common = _common_options(argparse.SUPPRESS)
+
+    parser = _Parser(prog="funnel", parents=[_common_options(None)],
                      description="Triage inbound leads: stages, scores and temperature.")
     parser.add_argument("--demo", action="store_true", help="open on a fresh demo database")
     parser.add_argument("--user", help="who you are: 'by' in history, 'me' in filters "
