@@ -36,7 +36,10 @@ class InputFileError(FunnelError):
         self.reason = message
 
 
-def _kind(mode: int) -> str:
+def file_kind(mode: int) -> str:
+    """What a file that is not a regular one is, in words for a message."""
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
     if stat.S_ISDIR(mode):
         return "a folder"
     if stat.S_ISFIFO(mode):
@@ -73,13 +76,13 @@ def open_input(path: str | os.PathLike[str], limit: int, what: str = "file") -> 
         except OSError:
             mode = stat.S_IFREG
         if not stat.S_ISREG(mode):
-            raise InputFileError(path, f"is {_kind(mode)}; only regular files can be read "
+            raise InputFileError(path, f"is {file_kind(mode)}; only regular files can be read "
                                        f"as a {what}") from None
         raise InputFileError(path, f"cannot open this {what}: {error.strerror}") from None
     try:
         info = os.fstat(descriptor)
         if not stat.S_ISREG(info.st_mode):
-            raise InputFileError(path, f"is {_kind(info.st_mode)}; only regular files "
+            raise InputFileError(path, f"is {file_kind(info.st_mode)}; only regular files "
                                        f"can be read as a {what}")
         if info.st_size > limit:
             raise InputFileError(path, f"is {size_text(info.st_size)}; a {what} may be at "
@@ -111,5 +114,5 @@ def is_input_file(path: str | os.PathLike[str]) -> bool:
         return False
 
 
-__all__ = ["IMPORT_LIMIT", "KEYS_LIMIT", "RULES_LIMIT", "InputFileError", "is_input_file",
-           "open_input", "read_input", "size_text"]
+__all__ = ["IMPORT_LIMIT", "KEYS_LIMIT", "RULES_LIMIT", "InputFileError", "file_kind",
+           "is_input_file", "open_input", "read_input", "size_text"]

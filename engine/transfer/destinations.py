@@ -22,6 +22,7 @@ from pathlib import Path
 
 from funnel.engine.errors import FunnelError
 from funnel.engine.files import AtomicFile, fsync_directory
+from funnel.engine.inputs import file_kind
 from funnel.engine.store.layout import StorePaths
 from funnel.engine.text import UNSAFE, visible
 
@@ -53,19 +54,7 @@ def _shown(path: str | os.PathLike[str]) -> str:
 
 def _kind(mode: int) -> str | None:
     """What a non-regular file is, for the message (None: a regular file)."""
-    if stat.S_ISREG(mode):
-        return None
-    if stat.S_ISLNK(mode):
-        return "a symbolic link"
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISFIFO(mode):
-        return "a pipe (FIFO)"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    return "not a regular file"
+    return None if stat.S_ISREG(mode) else file_kind(mode)
 
 
 def _looks_like_database(path: Path) -> bool:
