@@ -53,15 +53,20 @@ class FunnelApp(App[None]):
         self._unsubscribe: Callable[[], None] | None = None
         self._typeahead = Typeahead(self, self._route_key)
         self._poll_trouble: str | None = None  # what the last refresh failed with, if it did
+        # Kept, not queried: finding them walks every widget of every tab, and every
+        # change (a save in the card included) reaches them before the next frame.
+        self._contacts = ContactsPane(id="contacts-pane")
+        self._funnel = FunnelPane(id="funnel-pane")
+        self._scoring = ScoringPane(id="scoring-pane")
 
     def compose(self) -> ComposeResult:
         with TabbedContent(initial="contacts", id="tabs"):
             with TabPane("1 Contacts", id="contacts"):
-                yield ContactsPane(id="contacts-pane")
+                yield self._contacts
             with TabPane("2 Funnel", id="funnel"):
-                yield FunnelPane(id="funnel-pane")
+                yield self._funnel
             with TabPane("3 Scoring", id="scoring"):
-                yield ScoringPane(id="scoring-pane")
+                yield self._scoring
         yield Footer()
 
     def on_mount(self) -> None:
@@ -108,15 +113,15 @@ class FunnelApp(App[None]):
 
     @property
     def contacts_pane(self) -> ContactsPane:
-        return self.query_one(ContactsPane)
+        if self._contacts.is_attached:
+            return self._contacts
+        return self.query_one(ContactsPane)  # gone (the app is closing): NoMatches
 
     def contacts_ready(self) -> bool:
-        panes = self.query(ContactsPane)
-        return all(pane.ready for pane in panes)
+        return not self._contacts.is_attached or self._contacts.ready
 
     def selected_contact(self) -> int | None:
-        panes = self.query(ContactsPane)
-        return panes.first().table.current if panes else None
+        return self._contacts.table.current if self._contacts.is_attached else None
 
     def open_contact(self, contact_id: int, ids: list[int] | None = None, *,
                      edit: bool = False) -> None:
@@ -160,12 +165,9 @@ class FunnelApp(App[None]):
             # Shutting down: Textual takes widgets down children first, so a pane may
             # already have lost its parts. Nothing is left to redraw.
             return
-        for pane in self.query(ContactsPane):
-            pane.contacts_changed(event.ids)
-        for funnel in self.query(FunnelPane):
-            funnel.contacts_changed(event.ids)
-        for scoring in self.query(ScoringPane):
-            scoring.contacts_changed(event.ids)
+        for pane in (self._contacts, self._funnel, self._scoring):
+            if pane.is_attached:
+                pane.contacts_changed(event.ids)
         for screen in self.screen_stack:
             if isinstance(screen, ContactScreen):
                 screen.contacts_changed(event.ids)

@@ -38,7 +38,7 @@ class _Parser(argparse.ArgumentParser):
         raise FunnelError(f"{command + ': ' if command else ''}{message} (see --help)")
 
 
-def _common_options(default: object) -> argparse.ArgumentParser:
+def _common_options(default: object) -> "_Parser":
     """``--db``, ``--rules`` and ``--config``, taken before the command or after it."""
     common = _Parser(add_help=False)
     common.add_argument("--db", type=Path, default=default, help="database file (default: "

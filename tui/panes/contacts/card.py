@@ -49,12 +49,16 @@ class ContactScreen(TriageActions, Screen[None]):
         super().__init__()
         self.contact_id = contact_id
         self.ids = ids or [contact_id]
+        self._place: tuple[int, int | None] | None = None  # (contact, its index in ids)
         self._start_editing = edit
         self.editing: str | None = None
         self.seen: dict[str, Any] = {}  # the edited field as it was when the edit began
         self._refused: Conflict | None = None  # the last refusal, if "edit again" was picked
         self.draft_valid = True
-        self._committing = False
+        # The stored contact and classification drawn last (None while a draft shows):
+        # a change heard later that left both as they are has nothing new to draw.
+        self._drawn: tuple[dict, Classification] | None = None
+        self._parts: dict[str, Content] = {}  # what each part of the card shows
 
     def compose(self) -> ComposeResult:
         with Vertical(id="card"):
@@ -98,24 +102,44 @@ class ContactScreen(TriageActions, Screen[None]):
         try:
             document, result = self.workspace.row(self.contact_id)
         except FunnelError:
-            self.query_one("#card-title", Static).update(
-                f"Contact {self.contact_id} no longer exists")
+            self._drawn = None
+            self._show_part("#card-title", Content(f"Contact {self.contact_id} no longer exists"))
             return
+        self._drawn = (document, result) if draft is None else None
         name = literal(document.get("name") or document.get("email") or "(no name)")
         company = literal(document.get("company"))
-        where = f"{self.ids.index(self.contact_id) + 1} of {len(self.ids)}" \
-            if self.contact_id in self.ids else ""
+        index = self._index()
+        where = "" if index is None else f"{index + 1} of {len(self.ids)}"
         title = Content.styled(f"#{self.contact_id} ", "dim") + Content.styled(name, "bold")
         if company:
             title += Content(" · ") + Content(company)
         if where:
             title += Content.styled(f"   {where}", "dim")
-        self.query_one("#card-title", Static).update(title)
-        self.query_one("#card-badges", Static).update(badges(result, draft))
-        self.query_one("#card-why", Static).update(explanation(result, draft))
-        self.query_one("#card-timeline", Static).update(timeline(document))
+        self._show_part("#card-title", title)
+        self._show_part("#card-badges", badges(result, draft))
+        self._show_part("#card-why", explanation(result, draft))
+        self._show_part("#card-timeline", timeline(document))
         if self.editing is None:
             self.query_one(FieldList).show(document)
+
+    def _index(self) -> int | None:
+        """Where the contact is in the list the card was opened from. Looked up once per
+        contact: the list may hold every contact, and the card draws on every keystroke
+        of an edit."""
+        if self._place is None or self._place[0] != self.contact_id:
+            index = self.ids.index(self.contact_id) if self.contact_id in self.ids else None
+            self._place = (self.contact_id, index)
+        return self._place[1]
+
+    def _show_part(self, selector: str, content: Content) -> None:
+        """Show ``content`` in a part of the card, unless it shows just that already:
+        an update lays the part out and draws it again, and a save or a keystroke in
+        the edit line changes only some parts (the timeline stays while typing)."""
+        shown = self._parts.get(selector)
+        if shown is not None and shown.plain == content.plain and shown.spans == content.spans:
+            return
+        self._parts[selector] = content
+        self.query_one(selector, Static).update(content)
 
     # -- editing ------------------------------------------------------------
     def action_edit(self) -> None:
@@ -187,7 +211,6 @@ class ContactScreen(TriageActions, Screen[None]):
             self.app.bell()
             return
         name = self.editing
-        self._committing = True  # this screen redraws once, below, not per notification
         try:
             if self._refused is not None:  # edit again after a refusal: knowingly over theirs
                 result = self.workspace.override(self._redone(self._refused))
@@ -200,8 +223,6 @@ class ContactScreen(TriageActions, Screen[None]):
             self._show_error(str(error))
             self.app.bell()
             return
-        finally:
-            self._committing = False
         self._saved(name, result)
 
     def _saved(self, name: str, result: EditResult, over: str = "") -> None:
@@ -280,13 +301,15 @@ class ContactScreen(TriageActions, Screen[None]):
                           f"{shown(now)} (Enter will ask which to keep)")
 
     def _end_edit(self) -> None:
+        # Focus first: the edit line, disabled below, then has no focus to hand on (else
+        # Textual looks for the next widget to focus, and focuses it, before this does).
+        self.set_focus(self.query_one(FieldList))
         self.editing = None
         self._refused = None
         self._show_remote("")
         self._idle_edit_line()
         self._show_error("")
         self.show_contact()
-        self.set_focus(self.query_one(FieldList))
 
     def _idle_edit_line(self) -> None:
         field = self.query_one("#edit-input", Input)
@@ -329,20 +352,33 @@ class ContactScreen(TriageActions, Screen[None]):
         self.triage.unpin(self.contact_id)
 
     def action_step(self, delta: int) -> None:
-        if self.contact_id not in self.ids:
+        index = self._index()
+        if index is None:
             return
-        index = self.ids.index(self.contact_id) + delta
+        index += delta
         if 0 <= index < len(self.ids):
             self.contact_id = self.ids[index]
+            self._place = (self.contact_id, index)
             self.query_one(FieldList).highlighted = 1
             self.show_contact()
 
     def contacts_changed(self, ids: tuple[int, ...]) -> None:
-        if self._committing:
-            return
         if not ids or self.contact_id in ids:
             if self.editing is None:
-                self.show_contact()
+                if not self._drawn_already():
+                    self.show_contact()
             else:  # the draft's badges, over what is stored now
                 self._preview_draft()
                 self._remote_change_while_editing()
+
+    def _drawn_already(self) -> bool:
+        """Whether the card shows the contact as stored now, classified as now (the
+        change heard is this card's own save, drawn when it was made). Stored contacts
+        and classifications are replaced, never changed in place, on every change."""
+        if self._drawn is None:
+            return False
+        try:
+            document, result = self.workspace.row(self.contact_id)
+        except FunnelError:
+            return False
+        return document is self._drawn[0] and result is self._drawn[1]
