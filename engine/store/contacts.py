@@ -226,10 +226,17 @@ class ContactStore:
         valid when the version is the same."""
         return self._storage.seq
 
+    @property
+    def position(self) -> tuple[int, str] | None:
+        """``version`` and the journal chain's sum there: what a cache of this data keys
+        on (None: it may not be cached; see ``JournalStorage.position``)."""
+        return self._storage.position
+
     @staticmethod
     def encode(document: dict, where: str = "contact") -> Encoded:
-        """Check and encode a document for ``write_many``, outside the lock."""
-        return document, encode_document(document, where)
+        """Check and encode a document for ``write_many``, outside the lock: its JSON,
+        which the store then keeps as it is (no dict per document)."""
+        return encode_document(document, where)
 
     def write_many(self, new: Sequence[Encoded], puts: Mapping[int, Encoded],
                    by: str | None = None) -> list[int]:

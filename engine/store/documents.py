@@ -3,9 +3,10 @@
 Opening 100,000 contacts by parsing every document costs seconds and most of a
 gigabyte. The snapshot therefore keeps one document per line (its layout is in
 ``snapshot``), and loading keeps each line's bytes as they are: a document is
-parsed the first time it is read. Documents written since are held parsed. A small
-cache keeps recently read documents parsed, so a long walk over everything does
-not keep it all.
+parsed the first time it is read. Documents written since are held the same way,
+as the JSON bytes the journal record was given (an import of 500,000 contacts would
+otherwise keep 500,000 dicts, ~3 KB each). A small cache keeps recently read or
+written documents parsed, so a long walk over everything does not keep it all.
 """
 
 from __future__ import annotations
@@ -49,18 +50,15 @@ def damaged(where: str, key: str) -> StorageError:
 class Documents(MutableMapping):
     """id -> document, backed by raw JSON bytes until a document is read."""
 
-    __slots__ = ("_raw", "_written", "_cache", "_where")
+    __slots__ = ("_raw", "_cache", "_where")
 
     def __init__(self, raw: dict[str, Raw] | None = None, where: str = "") -> None:
-        self._raw: dict[str, Raw] = raw or {}  # from the snapshot, unparsed
-        self._written: dict[str, dict] = {}  # put since loading: authoritative
-        self._cache: OrderedDict[str, dict] = OrderedDict()  # parsed copies of raw ones
+        # Every document's JSON: from the snapshot, or as committed since (authoritative).
+        self._raw: dict[str, Raw] = raw or {}
+        self._cache: OrderedDict[str, dict] = OrderedDict()  # parsed copies of some of them
         self._where = where
 
     def __getitem__(self, key: str) -> dict:
-        document = self._written.get(key)
-        if document is not None:
-            return document
         document = self._cache.get(key)
         if document is not None:
             self._cache.move_to_end(key)
@@ -76,7 +74,7 @@ class Documents(MutableMapping):
 
     def peek(self, key: str) -> dict | None:
         """The document, parsed if need be but not kept: for one-off passes."""
-        document = self._written.get(key) or self._cache.get(key)
+        document = self._cache.get(key)
         if document is not None:
             return document
         raw = self._raw.get(key)
@@ -88,33 +86,37 @@ class Documents(MutableMapping):
         return document
 
     def __setitem__(self, key: str, document: dict) -> None:
-        self._raw.pop(key, None)
-        self._cache.pop(key, None)
-        self._written[key] = document
+        self.put(key, dump(document).encode("utf-8"), document)
+
+    def put(self, key: str, raw: bytes, parsed: dict | None = None) -> None:
+        """Hold a document as its JSON ``raw`` (as committed); ``parsed``, the same
+        document as a dict, is kept in the cache for the reads that usually follow."""
+        self._raw[key] = raw
+        if parsed is None:
+            self._cache.pop(key, None)
+            return
+        self._cache[key] = parsed
+        self._cache.move_to_end(key)
+        if len(self._cache) > PARSED_CACHE:
+            self._cache.popitem(last=False)
 
     def __delitem__(self, key: str) -> None:
-        found = key in self._written or key in self._raw
-        self._written.pop(key, None)
-        self._raw.pop(key, None)
         self._cache.pop(key, None)
-        if not found:
-            raise KeyError(key)
+        del self._raw[key]  # KeyError: not here
 
     def __contains__(self, key: object) -> bool:
-        return key in self._written or key in self._raw
+        return key in self._raw
 
     def __iter__(self) -> Iterator[str]:
-        # A list, so parsing (which moves nothing between dicts) or edits made while
-        # iterating cannot upset the loop.
-        return iter(list(self._written) + list(self._raw))
+        # A list, so edits made while iterating cannot upset the loop.
+        return iter(list(self._raw))
 
     def __len__(self) -> int:
-        return len(self._written) + len(self._raw)
+        return len(self._raw)
 
     def walk(self) -> Iterator[tuple[str, dict]]:
         """Every (id, document) for a one-off pass over all of them: raw documents are
         parsed without entering the cache (which a full pass would only churn)."""
-        yield from list(self._written.items())
         cache = self._cache
         for key, raw in list(self._raw.items()):
             document: dict | None = cache.get(key)
@@ -128,9 +130,8 @@ class Documents(MutableMapping):
         """Parse every stored document once (keeping none), each holding ``required``:
         for files without a checksum, so that damage is found on opening, not half-way
         through a command."""
-        written = ((key, document) for key, document in self._written.items())
-        raw = ((key, parse_document(raw)) for key, raw in self._raw.items())
-        for key, document in itertools.chain(written, raw):
+        for key, raw in self._raw.items():
+            document = parse_document(raw)
             if document is None:
                 raise damaged(self._where, key)
             if not required <= document.keys():
@@ -139,19 +140,25 @@ class Documents(MutableMapping):
                                    f"{check_hint(self._where)}")
 
     def copy(self) -> "Documents":
-        clone = Documents(dict(self._raw), self._where)
-        clone._written = dict(self._written)
-        return clone
+        return Documents(dict(self._raw), self._where)
 
     def encoded(self, key: str) -> Raw:
-        """The document's JSON as stored, without parsing a raw one."""
-        raw = self._raw.get(key)
-        if raw is not None:
-            return raw
-        return dump(self._written[key]).encode("utf-8")
+        """The document's JSON as stored, without parsing it."""
+        return self._raw[key]
 
     def encoded_items(self) -> Iterator[tuple[str, Raw]]:
         """Every (id, JSON bytes), numeric ids in order, so snapshots diff cleanly."""
-        keys = sorted(self, key=lambda key: (not key.isdigit(), len(key), key))
+        keys = list(self._raw)
+        # Usually in order already (ids are given out counting up): then no sort, which
+        # would hold a sort key per document (500,000 of them after a big import).
+        if any(_order(first) > _order(second)
+               for first, second in zip(keys, itertools.islice(keys, 1, None))):
+            keys.sort(key=_order)
+        raw = self._raw
         for key in keys:
-            yield key, self.encoded(key)
+            yield key, raw[key]
+
+
+def _order(key: str) -> tuple[bool, int, str]:
+    """Numeric ids first, in numeric order; any other keys after them."""
+    return not key.isdigit(), len(key), key

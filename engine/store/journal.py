@@ -27,12 +27,14 @@ from funnel.engine.store.compaction import COMPACT_BYTES, Compactor
 from funnel.engine.store.documents import Documents
 from funnel.engine.store.layout import StorePaths, write_error
 from funnel.engine.store.lock import LOCK_TIMEOUT, FileLock
-from funnel.engine.store.records import (Chain, Encoded, LoadReport, encoded_record_line,
-                                         record_line, write_journal)
+from funnel.engine.store.records import (Chain, Encoded, LoadReport, SealedRecord,
+                                         write_journal)
 from funnel.engine.store.replica import Changed, Replica
-from funnel.engine.store.seal import ZERO, claimed_sum
-from funnel.engine.store.snapshot import write_snapshot
-from funnel.engine.store.values import check_json_native
+from funnel.engine.store.seal import ZERO
+from funnel.engine.store.snapshot import read_stamp, write_snapshot
+from funnel.engine.store.values import check_json_native, encode_document
+
+WRITE_CHUNK = 1 << 20  # a big record is written a MiB at a time, never built whole
 
 
 class JournalStorage(Storage):
@@ -65,6 +67,23 @@ class JournalStorage(Storage):
     def seq(self) -> int:
         """The last commit this process has seen (its own or, once caught up, others')."""
         return self._replica.seq
+
+    @property
+    def position(self) -> tuple[int, str] | None:
+        """What identifies the data this process has seen: (the last commit, the journal
+        chain's sum there, or the snapshot's own sum when nothing was journalled since it
+        was written whole). Another history reaching the same sequence (a backup, another
+        file) differs in the second. None when the snapshot's sum did not match (edited
+        by hand) or cannot be read back: then nothing may be cached against this state."""
+        with self._mutex:
+            replica = self._replica
+            seq, chain = replica.seq, replica.chain
+            if not replica.sealed:
+                return None
+            if chain.seq == seq and chain.head != ZERO:
+                return seq, chain.head
+        stamp = read_stamp(self.paths.snapshot)
+        return (seq, f"snapshot-{stamp[1]}") if stamp is not None and stamp[0] == seq else None
 
     @property
     def compacting(self) -> bool:
@@ -176,31 +195,32 @@ class JournalStorage(Storage):
         with self._mutex:
             if not self._lock.held:
                 raise RuntimeError("commit() outside transaction()")
+            encoded: dict[str, Encoded] = {}
             for key, document in puts.items():
                 if type(key) is not str or type(document) is not dict:
                     raise FieldError(f"{table} {key}", "a stored document must be a JSON "
                                      "object under a text id")
-                check_json_native(document, f"{table} {key}")
+                encoded[key] = encode_document(document, f"{table} {key}")
             seq = self._replica.seq + 1
             self._start_journal()
-            line = record_line(seq, self._replica.chain.head, table, puts, gone, by)
-            self._append(line, seq)
-            self._replica.apply(table, puts, gone, seq)
+            self._append(SealedRecord(seq, self._replica.chain.head, table, encoded.items(),
+                                      gone, by), seq)
+            self._replica.apply_encoded(table, encoded, gone, seq, parsed=puts)
             return seq
 
-    def commit_encoded(self, table: str, puts: dict[str, Encoded],
+    def commit_encoded(self, table: str, puts: Mapping[str, Encoded],
                        by: str | None = None) -> int:
         """``commit`` for documents already checked and encoded by ``encode_document``
-        (before the lock was taken): under the lock a big batch only appends."""
+        (before the lock was taken): under the lock a big batch only appends, a piece
+        at a time, and the store keeps the very bytes it was given."""
         with self._mutex:
             if not self._lock.held:
                 raise RuntimeError("commit_encoded() outside transaction()")
             seq = self._replica.seq + 1
             self._start_journal()
-            self._append(encoded_record_line(seq, self._replica.chain.head, table, puts, by),
-                         seq)
-            self._replica.apply(table, {key: document for key, (document, _) in puts.items()},
-                                (), seq)
+            self._append(SealedRecord(seq, self._replica.chain.head, table, puts.items(), (),
+                                      by), seq)
+            self._replica.apply_encoded(table, puts, (), seq)
             return seq
 
     def _start_journal(self) -> None:
@@ -216,7 +236,10 @@ class JournalStorage(Storage):
         except OSError as error:
             raise write_error(self.paths.journal, error) from None
 
-    def _append(self, line: bytes, seq: int) -> None:
+    def _append(self, record: SealedRecord, seq: int) -> None:
+        """Write one record at the journal's end, in chunks, and fsync. A failure part
+        way leaves a line without its newline: a torn tail, which reading ignores and
+        the next transaction cuts (``_drop_torn_tail``), as for a killed writer."""
         journal = self.paths.journal
         replica = self._replica
         self._wrote = True
@@ -224,23 +247,37 @@ class JournalStorage(Storage):
             descriptor = os.open(journal, os.O_WRONLY | os.O_APPEND)
         except OSError as error:
             raise write_error(journal, error) from None
+        size = 0
         try:
-            written = os.write(descriptor, line)
-            if written != len(line):
-                raise StorageError(f"{journal}: short write ({written} of {len(line)} bytes); "
-                                   "is the disk full?")
+            pending: list[bytes] = []
+            buffered = 0
+            for piece in record:
+                pending.append(piece)
+                buffered += len(piece)
+                if buffered >= WRITE_CHUNK:
+                    size += _write_all(descriptor, b"".join(pending), journal)
+                    pending, buffered = [], 0
+            size += _write_all(descriptor, b"".join(pending), journal)
             os.fsync(descriptor)
         except OSError as error:
             raise StorageError(f"{journal}: cannot write: {error.strerror}") from None
         finally:
             os.close(descriptor)
-        replica.offset += len(line)
-        replica.chain.seq, replica.chain.head = seq, claimed_sum(line[:-1]) or ZERO
+        replica.offset += size
+        replica.chain.seq, replica.chain.head = seq, record.sum
 
     # -- compaction ------------------------------------------------------------------
     def compact(self, wait: bool = True) -> None:
         """Fold the journal into a new snapshot (see ``compaction``)."""
         self._compactor.compact(wait)
+
+
+def _write_all(descriptor: int, data: bytes, journal: os.PathLike[str]) -> int:
+    written = os.write(descriptor, data)
+    if written != len(data):
+        raise StorageError(f"{journal}: short write ({written} of {len(data)} bytes); "
+                           "is the disk full?")
+    return written
 
 
 def _as_documents(documents: Any, where: str) -> Documents:

@@ -2,7 +2,8 @@
 process can leave beside them.
 
 For a database at ``PATH``: ``PATH`` (the snapshot), ``PATH.journal`` (the commits
-since) and ``PATH.lock`` (held by a writer while it commits).
+since) and ``PATH.lock`` (held by a writer while it commits); ``PATH.columns`` is a
+cache beside them that may be deleted at any time.
 """
 
 from __future__ import annotations
@@ -28,6 +29,12 @@ class StorePaths:
     def quarantine(self) -> Path:
         """Where ``funnel check`` keeps what it could not read (appended, never replaced)."""
         return self.snapshot.with_name(self.snapshot.name + ".quarantine")
+
+    @property
+    def columns(self) -> Path:
+        """The column cache beside the database (``funnel.engine.columns.sidecar``): never
+        trusted over these files, so deleting it is always safe."""
+        return self.snapshot.with_name(self.snapshot.name + ".columns")
 
     @classmethod
     def of(cls, path: str | os.PathLike[str]) -> "StorePaths":
@@ -58,7 +65,7 @@ def remove_stale_temps(paths: StorePaths) -> list[Path]:
     Temp files are named ``.NAME.PID.RANDOM.tmp`` or ``.compact`` (see ``funnel.engine.files``).
     """
     removed = []
-    for target in (paths.snapshot, paths.journal):
+    for target in (paths.snapshot, paths.journal, paths.columns):
         prefix = f".{target.name}."
         for candidate in target.parent.glob(prefix + "*"):
             rest = candidate.name[len(prefix):].split(".")

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator, Mapping, Sequence
+import zlib
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -33,7 +34,7 @@ from funnel.engine.store.layout import FILE_MODE, check_hint
 from funnel.engine.store.seal import ZERO, checksum, seal, verify
 from funnel.engine.store.snapshot import FORMAT, SCHEMA
 
-Encoded = tuple[dict, str]  # a document and its checked JSON (values.encode_document)
+Encoded = bytes  # a document's checked JSON, as stored (values.encode_document)
 SEALED_SINCE = 3  # the first journal schema whose records are all sealed
 
 
@@ -152,12 +153,46 @@ def record_line(seq: int, prev: str, table: str, puts: Mapping[str, dict],
     return seal(dump(record).encode("utf-8"))[0] + b"\n"
 
 
-def encoded_record_line(seq: int, prev: str, table: str, puts: Mapping[str, Encoded],
-                        by: str | None) -> bytes:
-    """``record_line`` for documents encoded beforehand: their JSON is spliced in as is."""
-    head = dump({"seq": seq, "prev": prev, "at": _now(), "by": by, "table": table})
-    body = ",".join(f"{dump(key)}:{encoded}" for key, (_, encoded) in puts.items())
-    return seal(f'{head[:-1]},"put":{{{body}}}}}'.encode("utf-8"))[0] + b"\n"
+def _key(key: str) -> bytes:
+    # Digits need no escaping (the ids): quoting them is what ``dump`` would do.
+    return b'"%s":' % key.encode("ascii") if key.isascii() and key.isdigit() \
+        else dump(key).encode("utf-8") + b":"
+
+
+class SealedRecord:
+    """One commit's line in pieces, for documents encoded beforehand (``Encoded``):
+    their JSON is spliced in as is, and the line is never built whole (an import of
+    500,000 contacts is a record of some 400 MB). Iterating yields the very bytes
+    ``record_line`` gives for the same documents, newline included; then ``sum``
+    holds the record's sum (the chain's new head)."""
+
+    def __init__(self, seq: int, prev: str, table: str, puts: Iterable[tuple[str, Encoded]],
+                 gone: Sequence[str], by: str | None) -> None:
+        self._head = dump({"seq": seq, "prev": prev, "at": _now(), "by": by, "table": table})
+        self._puts = puts
+        self._gone = gone
+        self.sum = ""
+
+    def _body(self) -> Iterator[bytes]:
+        """The record as sealed, but its closing brace."""
+        yield self._head[:-1].encode("utf-8")
+        opened = False
+        for key, encoded in self._puts:
+            yield (b"," if opened else b',"put":{') + _key(key)
+            yield encoded
+            opened = True
+        if opened:
+            yield b"}"
+        if self._gone:
+            yield b',"del":' + dump(list(self._gone)).encode("utf-8")
+
+    def __iter__(self) -> Iterator[bytes]:
+        crc = 0
+        for piece in self._body():
+            crc = zlib.crc32(piece, crc)
+            yield piece
+        self.sum = f"{zlib.crc32(b'}', crc):08x}"  # as ``seal`` sums the whole body
+        yield b',"sum":"%s"}\n' % self.sum.encode("ascii")
 
 
 # -- reading records ------------------------------------------------------------------

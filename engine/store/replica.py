@@ -155,6 +155,17 @@ class Replica:
             documents.pop(key, None)
         self.seq = seq
 
+    def apply_encoded(self, table: str, puts: Mapping[str, bytes], gone: Iterable[str],
+                      seq: int, parsed: Mapping[str, dict] | None = None) -> None:
+        """Apply one commit of ours, keeping each document as the JSON just written
+        (``parsed``: the same documents as dicts, kept in the parsed cache)."""
+        documents = self.table(table)
+        for key, raw in puts.items():
+            documents.put(key, raw, parsed.get(key) if parsed is not None else None)
+        for key in gone:
+            documents.pop(key, None)
+        self.seq = seq
+
     # -- seeing other processes' commits -------------------------------------------------
     def refresh(self) -> Changed:
         """Apply what other processes committed since; returns the (table, id) changed."""

@@ -75,6 +75,25 @@ def checksum_matches(data: bytes) -> bool | None:
     return zlib.crc32(memoryview(data)[:start]) == int(found.group(1), 16)
 
 
+def read_stamp(path: Path) -> tuple[int, str] | None:
+    """(the sequence, the sum) a sealed snapshot's first and last lines claim, read from
+    one open file without reading the rest; None when it has no such lines."""
+    try:
+        with open(path, "rb") as handle:
+            first = handle.readline(256)
+            size = handle.seek(0, 2)
+            handle.seek(max(0, size - 64))
+            tail = handle.read(64)
+    except OSError:
+        return None
+    header = re.match(rb'\{"funnel":\{"format":"%s","schema":%d,"seq":(\d{1,18})\},'
+                      % (FORMAT.encode(), SCHEMA), first)
+    found = _SUM_LINE.search(tail.removesuffix(b"\n").rsplit(b"\n", 1)[-1])
+    if header is None or found is None:
+        return None
+    return int(header.group(1)), found.group(1).decode("ascii")
+
+
 def write_snapshot(path: Path, tables: Mapping[str, Mapping[str, Any]], seq: int) -> None:
     """Replace the snapshot at ``path`` atomically (temp file, fsync, rename)."""
     write_atomically(path, snapshot_chunks(tables, seq), FILE_MODE)

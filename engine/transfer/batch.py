@@ -28,22 +28,16 @@ class NewContact:
     stage: str | None = None
     stage_since: str | None = None
 
+    def contact(self) -> "NewContact":
+        return self
+
 
 class Creation(Protocol):
     """What a batch needs of a contact to create: a ``NewContact``, or an import's
-    row that derives the same when asked (``importchanges.PlannedCreate``)."""
+    row that derives one when asked (``importchanges.PlannedCreate``: a big import
+    does not hold every row's contact at once)."""
 
-    @property
-    def fields(self) -> dict[str, Any]: ...
-
-    @property
-    def why(self) -> str: ...
-
-    @property
-    def stage(self) -> str | None: ...
-
-    @property
-    def stage_since(self) -> str | None: ...
+    def contact(self) -> NewContact: ...
 
 
 @dataclass(frozen=True)
@@ -107,7 +101,8 @@ class LiveBatch(Protocol):
     def version(self) -> int: ...  # the store's version it was planned (or last revisited) at
 
     @property
-    def creates(self) -> Sequence[Creation]: ...
+    def creates(self) -> Sequence[Creation | None]: ...  # by position, which never moves:
+    # a create that became an update since (its contact was added meanwhile) is None
 
     @property
     def updates(self) -> Mapping[int, BatchUpdate]: ...  # contact id -> its update, now

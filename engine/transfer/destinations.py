@@ -27,7 +27,7 @@ from funnel.engine.store.layout import StorePaths
 from funnel.engine.text import UNSAFE, visible
 
 NAME_LIMIT = 255  # bytes: what Linux file systems allow in one name
-STORE_SUFFIXES = (".journal", ".lock", ".quarantine")
+STORE_SUFFIXES = (".columns", ".journal", ".lock", ".quarantine")
 SNIFF_BYTES = 512
 # How a snapshot and a journal start (TinyDB's stock layout, schema 1, is looked at below).
 DATABASE_STARTS = (b'{"funnel":', b'{"journal":')

@@ -15,40 +15,32 @@ the plan is a clash: their value stays, the rest of the row applies.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Sequence
 
-from funnel.engine.transfer.batch import BatchUpdate
+from funnel.engine.transfer.batch import BatchUpdate, NewContact
 from funnel.engine.transfer.incoming import Incoming
 from funnel.engine.transfer.workspace_protocols import ImportTarget
 
 
 class PlannedCreate:
-    """A row that creates a contact (a ``batch.Creation``). The contact's fields are
-    derived from the row when the batch is written, not when it is planned, so a big
-    import does not hold every row's values twice."""
+    """A row that creates a contact (a ``batch.Creation``). The contact is derived from
+    the row, read back from the plan's packed rows, when the batch is written: a big
+    import never holds every row's contact at once."""
 
-    __slots__ = ("item", "defaults", "source")
+    __slots__ = ("rows", "index", "defaults", "source")
 
-    def __init__(self, item: Incoming, defaults: dict[str, Any], source: str) -> None:
-        self.item = item
+    def __init__(self, rows: Sequence[Incoming], index: int, defaults: dict[str, Any],
+                 source: str) -> None:
+        self.rows = rows  # the plan's rows (``importpack.PackedRows``)
+        self.index = index  # this row's place among them
         self.defaults = defaults  # shared by every row of the plan: never mutated
         self.source = source  # "imported from leads.csv row"
 
-    @property
-    def fields(self) -> dict[str, Any]:
-        return created_fields(self.item, self.defaults)
-
-    @property
-    def why(self) -> str:
-        return f"{self.source} " + ", ".join(map(str, self.item.rows))
-
-    @property
-    def stage(self) -> str | None:
-        return self.item.stage
-
-    @property
-    def stage_since(self) -> str | None:
-        return self.item.stage_since
+    def contact(self) -> NewContact:
+        item = self.rows[self.index]
+        return NewContact(created_fields(item, self.defaults),
+                          f"{self.source} " + ", ".join(map(str, item.rows)), item.stage,
+                          item.stage_since)
 
 
 def created_fields(item: Incoming, defaults: dict[str, Any]) -> dict[str, Any]:

@@ -40,11 +40,12 @@ from funnel.engine.transfer.cells import to_field
 from funnel.engine.transfer.csvread import ImportFileError, Table, open_table, sniff_encoding
 from funnel.engine.transfer.importlive import LiveImport
 from funnel.engine.transfer.importmatch import match, merge_duplicates
+from funnel.engine.transfer.importpack import PackedRows
 from funnel.engine.transfer.importplan import (PROGRESS_EVERY, ImportConflict,
                                                ImportConflicted, ImportPlan, ImportRefused,
                                                ImportResult, Progress)
 from funnel.engine.transfer.importrows import RowReader
-from funnel.engine.transfer.incoming import Incoming, Problem
+from funnel.engine.transfer.incoming import Problem
 from funnel.engine.transfer.jsonread import JSON_LIMIT, read_json
 from funnel.engine.transfer.mapping import Mapping
 from funnel.engine.transfer.mapping_file import mapping_from
@@ -145,9 +146,10 @@ def _plan(path: str, name: str, as_json: bool, table: Table,
 
 
 def _check_rows(reader: RowReader, table: Table, plan: ImportPlan, handle: BinaryIO,
-                size: int, progress: Progress | None) -> list[Incoming]:
-    """Every record checked as it is read; only the contacts it gives are kept."""
-    incoming = []
+                size: int, progress: Progress | None) -> PackedRows:
+    """Every record checked as it is read; only the contacts it gives are kept (packed:
+    ``importpack``)."""
+    incoming = PackedRows()
     rows = 0
     for rows, record in enumerate(table.records, 1):
         item = reader.read(record)
@@ -169,13 +171,16 @@ def _check_keys(plan: ImportPlan, reader: RowReader) -> None:
     """Rows without the key the mapping matches on: errors (external_id) or a warning."""
     mapping, unit = plan.mapping, plan.unit
     if mapping.match_on == ("external_id",) and not plan.fatal:
+        kept = PackedRows()
         for item in plan.incoming:
             if not item.fields.get("external_id"):
                 plan.add_problem(Problem(item.row, reader.column_of("external_id"), None,
                                          "no external id: the mapping matches contacts on "
                                          "external_id, so every row needs one", "missing",
                                          item.line, "external_id", unit))
-        plan.incoming = [item for item in plan.incoming if item.row not in plan.bad_rows]
+            elif item.row not in plan.bad_rows:
+                kept.append(item)
+        plan.incoming = kept
     elif "email" in mapping.match_on:
         keyless = sum(1 for item in plan.incoming if item.funnel_id is None
                       and not any(item.fields.get(key) for key in mapping.match_on))

@@ -12,7 +12,7 @@ adding it twice.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence, overload
 
 from funnel.engine.transfer.batch import BatchConflict, BatchUpdate, Getter
 from funnel.engine.transfer.importchanges import (PlannedCreate, Seen, rebase, seen_values,
@@ -53,16 +53,16 @@ class LiveImport:
         for item, contact_id in plan.unchanged:
             seen = plan.seen[contact_id]
             self._rows[contact_id] = _Row(item, contact_id, seen, seen.rev, None, [])
-        # New rows; None once a contact added meanwhile turned one into an update.
-        self._creates: list[tuple[Incoming, PlannedCreate] | None] = list(plan.creates)
-        self._keys: dict[tuple[str, str], int] | None = None  # key -> index in _creates
+        # New rows, by their place in plan.incoming (read back when written); the
+        # positions of those a contact added meanwhile turned into updates.
+        self._creates = _Creates(plan, self._defaults)
         self._top = max(plan.top_id, 0)  # contacts above this id were added since
         self.rederived: set[int] = set()  # contacts whose row was derived again
 
     # -- what the workspace writes ------------------------------------------------
     @property
-    def creates(self) -> list[PlannedCreate]:
-        return [pair[1] for pair in self._creates if pair is not None]
+    def creates(self) -> "_Creates":
+        return self._creates
 
     @property
     def updates(self) -> dict[int, BatchUpdate]:
@@ -103,43 +103,39 @@ class LiveImport:
         self._claim(get, changed)
 
     def _claim(self, get: Getter, changed: Iterable[int]) -> None:
-        keys = self._create_keys()
-        if not keys:
-            return  # no new row has an email or id to be matched on
         candidates = set(changed)
         while get(self._top + 1) is not None:  # ids are given out in order: these are new
             self._top += 1
             candidates.add(self._top)
         match_on = self._plan.mapping.match_on
-        for contact_id in sorted(candidates):  # the lowest id wins, as when planning
-            if contact_id in self._rows:
-                continue
+        documents = {}
+        for contact_id in candidates - set(self._rows):
             document = get(contact_id)
-            if document is None:
+            if document is not None and document_keys(document, match_on):
+                documents[contact_id] = document
+        if not documents:
+            return
+        # The first new row (in file order) with each key those contacts have: one pass
+        # over the rows, and only when someone added or changed a contact meanwhile.
+        wanted = {key for document in documents.values()
+                  for key in document_keys(document, match_on)}
+        first: dict[tuple[str, str], int] = {}
+        for position, item in self._creates.rows():
+            for key in keys_of(item, match_on):
+                if key in wanted:
+                    first.setdefault(key, position)
+        for contact_id in sorted(documents):  # the lowest id wins, as when planning
+            document = documents[contact_id]
+            taken = next((first[key] for key in document_keys(document, match_on)
+                          if key in first and self._creates[first[key]] is not None), None)
+            if taken is None:
                 continue
-            index = next((keys[key] for key in document_keys(document, match_on)
-                          if key in keys and self._creates[keys[key]] is not None), None)
-            if index is None:
-                continue
-            pair = self._creates[index]
-            assert pair is not None
-            self._creates[index] = None
-            item = pair[0]
+            item = self._creates.drop(taken)
             seen = seen_values(item, document, self._defaults)
             update = to_update(item, contact_id, document, self._defaults, self._workspace,
                                why_of(self._plan, item))
             self._rows[contact_id] = _Row(item, contact_id, seen, seen.rev, update, [])
             self.rederived.add(contact_id)
-
-    def _create_keys(self) -> dict[tuple[str, str], int]:
-        if self._keys is None:
-            match_on = self._plan.mapping.match_on
-            self._keys = {}
-            for index, pair in enumerate(self._creates):
-                if pair is not None:
-                    for key in keys_of(pair[0], match_on):
-                        self._keys.setdefault(key, index)
-        return self._keys
 
     # -- reporting --------------------------------------------------------------------
     def described(self, conflicts: Sequence[BatchConflict]) -> list[ImportConflict]:
@@ -147,3 +143,48 @@ class LiveImport:
         found = [ImportConflict(tuple(self._rows[c.contact_id].item.rows), c.contact_id,
                                 c.field, c.theirs, c.mine, c.by, c.at) for c in conflicts]
         return sorted(found, key=lambda conflict: (conflict.rows, conflict.field))
+
+
+class _Creates(Sequence["PlannedCreate | None"]):
+    """A plan's new rows by position (``batch.LiveBatch.creates``): each derived from
+    its packed row when asked, None once a contact added meanwhile took it over."""
+
+    def __init__(self, plan: ImportPlan, defaults: dict) -> None:
+        self._rows = plan.incoming
+        self._places = plan.creates  # position -> the row's place in plan.incoming
+        self._defaults = defaults
+        self._source = why_of(plan, None)
+        self._dropped: set[int] = set()
+
+    def __len__(self) -> int:
+        return len(self._places)
+
+    @overload
+    def __getitem__(self, position: int) -> PlannedCreate | None: ...
+
+    @overload
+    def __getitem__(self, position: slice) -> list[PlannedCreate | None]: ...
+
+    def __getitem__(self, position: int | slice
+                    ) -> PlannedCreate | None | list[PlannedCreate | None]:
+        if isinstance(position, slice):
+            return [self[at] for at in range(*position.indices(len(self)))]
+        place = self._places[position]
+        if position in self._dropped:
+            return None
+        return PlannedCreate(self._rows, place, self._defaults, self._source)
+
+    def rows(self) -> Iterator[tuple[int, Incoming]]:
+        """(position, row) of every new row still to be added, in file order."""
+        wanted = iter(enumerate(self._places))
+        position, place = next(wanted, (-1, -1))
+        for at, item in enumerate(self._rows):
+            if at == place:
+                if position not in self._dropped:
+                    yield position, item
+                position, place = next(wanted, (-1, -1))
+
+    def drop(self, position: int) -> Incoming:
+        """Take a new row over (its contact was added meanwhile); returns the row."""
+        self._dropped.add(position)
+        return self._rows[self._places[position]]

@@ -4,11 +4,12 @@ id, or what the mapping's ``match_on`` says) into new, changed and unchanged."""
 
 from __future__ import annotations
 
-from typing import Iterable
+from array import array
+from typing import Any, Iterable
 
-from funnel.engine.transfer.importchanges import (PlannedCreate, same_email, seen_values,
-                                                  to_update)
+from funnel.engine.transfer.importchanges import same_email, seen_values, to_update
 from funnel.engine.transfer.importplan import PROGRESS_EVERY, Duplicate, ImportPlan, Progress
+from funnel.engine.transfer.importpack import PackedRows, packed
 from funnel.engine.transfer.incoming import Incoming
 from funnel.engine.transfer.workspace_protocols import ImportTarget
 
@@ -23,29 +24,29 @@ def keys_of(item: Incoming, match_on: Iterable[str]) -> list[tuple[str, str]]:
     return keys
 
 
-def merge_duplicates(items: list[Incoming], match_on: tuple[str, ...],
-                     plan: ImportPlan) -> list[Incoming]:
+def merge_duplicates(items: Iterable[Incoming], match_on: tuple[str, ...],
+                     plan: ImportPlan) -> PackedRows:
     """Rows that share a key are one contact: later rows merge into the first."""
-    groups: dict[tuple[str, str], Incoming] = {}
+    groups: dict[tuple[str, str], int] = {}  # key -> the first row's place in the result
     shown: dict[int, str] = {}
-    result = []
+    result = PackedRows()
     for item in items:
         keys = keys_of(item, match_on)
         first = next((groups[key] for key in keys if key in groups), None)
         if first is None:
-            result.append(item)
             for key in keys:
-                groups[key] = item
+                groups[key] = len(result)
+            result.append(item)
             continue
-        _absorb(first, item)
-        shown.setdefault(first.row, next(f"{k} {v}" for k, v in keys if groups.get((k, v))
-                                         is first))
+        merged = result[first]
+        _absorb(merged, item)
+        result.replace(first, merged)
+        shown.setdefault(first, next(f"{k} {v}" for k, v in keys if groups.get((k, v))
+                                     == first))
         for key in keys:
             groups.setdefault(key, first)
-    for item in result:
-        if len(item.rows) > 1:
-            plan.duplicates.append(Duplicate(shown.get(item.row, "the same contact"),
-                                             tuple(item.rows)))
+    for index in sorted(shown):
+        plan.duplicates.append(Duplicate(shown[index], tuple(result[index].rows)))
     return result
 
 
@@ -78,11 +79,15 @@ def match(plan: ImportPlan, workspace: ImportTarget, progress: Progress | None) 
     shared = 0
     documents: dict[int, dict] = {}  # only the contacts the file names
     defaults = plan.defaults()
-    wanted = {key for item in plan.incoming for key in keys_of(item, match_on)}
+    rows = plan.incoming = packed(plan.incoming)
+    wanted: set[tuple[str, str]] = set()
     # A contact read back from an export of this database, with no email or external
     # id, is known by its id and the moment it was created.
-    exported = {item.funnel_id: item.fields.get("created_at") for item in plan.incoming
-                if item.funnel_id is not None and item.fields.get("created_at")}
+    exported: dict[int, Any] = {}
+    for item in rows:
+        wanted.update(keys_of(item, match_on))
+        if item.funnel_id is not None and item.fields.get("created_at"):
+            exported[item.funnel_id] = item.fields.get("created_at")
     by_id: dict[int, int] = {}
     contact_id: int | None
     if wanted or exported:
@@ -100,40 +105,36 @@ def match(plan: ImportPlan, workspace: ImportTarget, progress: Progress | None) 
                     if other is None or contact_id < other:
                         index[key] = contact_id
                         documents[contact_id] = document
-    plan.creates, plan.updates, plan.unchanged, plan.seen = [], [], [], {}
-    claimed: dict[int, Incoming] = {}
-    order: list[tuple[Incoming, int | None]] = []
-    for item in plan.incoming:
+    creates = array("q")  # the rows' places only: each is read back when it is written
+    plan.creates, plan.updates, plan.unchanged, plan.seen = creates, [], [], {}
+    claimed: dict[int, tuple[int, Incoming]] = {}  # contact id -> its row's place, the row
+    total = len(rows)
+    for done, item in enumerate(rows):
         contact_id = next((index[key] for key in keys_of(item, match_on) if key in index), None)
         if contact_id is None and item.funnel_id is not None:
             contact_id = by_id.get(item.funnel_id)
-        if contact_id is not None and contact_id in claimed:
-            first = claimed[contact_id]
+        if contact_id is None:
+            creates.append(done)
+        elif contact_id in claimed:
+            at, first = claimed[contact_id]
             _absorb(first, item)
+            rows.replace(at, first)
             plan.duplicates.append(Duplicate(f"contact #{contact_id}", tuple(first.rows)))
-            continue
-        if contact_id is not None:
-            claimed[contact_id] = item
-        order.append((item, contact_id))
+        else:
+            claimed[contact_id] = (done, item)
+        if progress is not None and done % PROGRESS_EVERY == PROGRESS_EVERY - 1:
+            progress("match", done + 1, total)
     if shared:
         plan.warnings.append(f"{shared} contacts in the database share an email or external "
                              "id with another; rows match the one with the lowest id")
-    total = len(order)
-    source = why_of(plan, None)
-    for done, (item, contact_id) in enumerate(order, 1):
-        if contact_id is None:
-            plan.creates.append((item, PlannedCreate(item, defaults, source)))
+    for contact_id, (_, item) in sorted(claimed.items(), key=lambda pair: pair[1][0]):
+        plan.seen[contact_id] = seen_values(item, documents[contact_id], defaults)
+        update = to_update(item, contact_id, documents[contact_id], defaults, workspace,
+                           why_of(plan, item))
+        if update is None:
+            plan.unchanged.append((item, contact_id))
         else:
-            why = why_of(plan, item)
-            plan.seen[contact_id] = seen_values(item, documents[contact_id], defaults)
-            update = to_update(item, contact_id, documents[contact_id], defaults, workspace,
-                               why)
-            if update is None:
-                plan.unchanged.append((item, contact_id))
-            else:
-                plan.updates.append((item, update))
-        if progress is not None and done % PROGRESS_EVERY == 0:
-            progress("match", done, total)
+            plan.updates.append((item, update))
     if progress is not None:
         progress("match", total, total)
 

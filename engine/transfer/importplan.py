@@ -5,11 +5,11 @@ plan with bad rows or (``strict``) with such conflicts."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 from funnel.engine.errors import FunnelError
 from funnel.engine.transfer.batch import BatchUpdate
-from funnel.engine.transfer.importchanges import PlannedCreate, Seen, merge_activities
+from funnel.engine.transfer.importchanges import Seen, merge_activities
 from funnel.engine.transfer.incoming import Incoming, Problem
 from funnel.engine.transfer.mapping import Mapping
 
@@ -93,7 +93,8 @@ class ImportPlan:
     unit: str = "row"
     columns: list[tuple[str, str, str]] = field(default_factory=list)  # column, feeds, note
     rows: int = 0
-    incoming: list[Incoming] = field(default_factory=list)
+    # The file's contacts, packed (``importpack``); a row read from it is a fresh copy.
+    incoming: Sequence[Incoming] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     problem_count: int = 0
     bad_rows: set[int] = field(default_factory=set)
@@ -103,7 +104,7 @@ class ImportPlan:
     by: str = "import"
     default_source: str | None = None
     version: int = -1
-    creates: list[tuple[Incoming, PlannedCreate]] = field(default_factory=list)
+    creates: Sequence[int] = field(default_factory=list)  # rows of ``incoming`` to add
     updates: list[tuple[Incoming, BatchUpdate]] = field(default_factory=list)
     unchanged: list[tuple[Incoming, int]] = field(default_factory=list)
     seen: dict[int, Seen] = field(default_factory=dict)  # matched contacts as planned against
@@ -137,14 +138,13 @@ class ImportPlan:
 
     def preview(self, count: int = 5) -> list[dict[str, Any]]:
         """The first contacts as they would be written, and what each would do."""
+        # By the row a contact starts on (rows read back are copies, not the same objects).
         actions: dict[int, tuple[str, int | None]] = {
-            id(item): ("create", None) for item, _ in self.creates}
-        actions.update({id(item): ("update", update.contact_id)
-                        for item, update in self.updates})
-        actions.update({id(item): ("unchanged", cid) for item, cid in self.unchanged})
+            item.row: ("update", update.contact_id) for item, update in self.updates}
+        actions.update({item.row: ("unchanged", cid) for item, cid in self.unchanged})
         shown = []
         for item in self.incoming[:count]:
-            action, contact_id = actions.get(id(item), ("create", None))
+            action, contact_id = actions.get(item.row, ("create", None))
             shown.append({"row": item.row, "action": action, "contact": contact_id,
                           "fields": dict(item.fields),
                           "activities": merge_activities([], item),

@@ -12,6 +12,10 @@ before the lock, and again under the lock if more landed while it was building
 
 from __future__ import annotations
 
+import marshal
+import os
+import signal
+import tempfile
 import time
 from datetime import datetime
 from typing import Callable, Sequence
@@ -24,6 +28,7 @@ from funnel.engine.store.contacts import Encoded
 from funnel.engine.transfer.batch import (BatchConflict, BatchConflicts, BatchResult,
                                           BatchUpdate, Creation, LiveBatch, NewContact,
                                           StaleBatch)
+from funnel.engine.workspace import forked
 from funnel.engine.workspace.bulk import bulk_work
 from funnel.engine.workspace.documents import (check_pin, enter_stage, evidence_time,
                                                not_a_stage, record_stage, stamp_created,
@@ -35,6 +40,7 @@ from funnel.engine.workspace.writer import Writer, Written
 
 Progress = Callable[[str, int, int], None]  # (phase, done, total)
 REPORT_EVERY = 500  # documents built between progress reports
+SPOOL_CHUNK = 2000  # documents a forked child writes to its spool at a time
 
 
 class BatchCommitter:
@@ -117,14 +123,16 @@ class BatchCommitter:
             conflicts = [self._named(conflict) for conflict in batch.conflicts]
             if strict and conflicts:
                 raise BatchConflicts(conflicts)
-            documents = [built.new[id(item)][1] for item in batch.creates]
+            documents = [encoded for encoded, item in zip(built.new, batch.creates)
+                         if encoded is not None and item is not None]
             puts = {contact_id: built.puts[contact_id][1] for contact_id in batch.updates}
             updated.extend(puts)
             written = self._write(documents, puts, by, ids)
             held = time.perf_counter() - locked
             return written
 
-        if not built.new and not built.puts and not built.stale and not batch.conflicts:
+        if built.new.count(None) == len(built.new) and not built.puts and not built.stale \
+                and not batch.conflicts:
             return BatchResult()
         written = self._writer.commit(write)
         return BatchResult(ids, updated, held, conflicts, list(written.warnings))
@@ -132,17 +140,26 @@ class BatchCommitter:
     def _build(self, batch: LiveBatch, built: "_Built", now: datetime, by: str,
                progress: Progress | None) -> None:
         """Build and encode what the batch holds now and was not built yet (all of it at
-        first; under the lock, only rows the batch derived again)."""
+        first; under the lock, only rows the batch derived again). A new contact is
+        kept as its JSON only: the dict is dropped as soon as it is encoded."""
         encode = self._shared.store.encode
         creates, updates = batch.creates, batch.updates
         total, done = len(creates) + len(updates), 0
-        for index, item in enumerate(creates):
-            if built.new.get(id(item), (None,))[0] is not item:
-                built.new[id(item)] = (item, encode(self._new(item, now, by),
-                                                    f"new contact {index + 1}"))
-            done += 1
-            if progress is not None and done % REPORT_EVERY == 0:
-                progress("write", done, total)
+        new = built.new
+        new.extend([None] * (len(creates) - len(new)))
+        # A create never changes once planned (it may only become an update, None).
+        todo = [index for index, encoded in enumerate(new)
+                if encoded is None and creates[index] is not None]
+        if len(todo) >= forked.MIN_ITEMS and forked.can_fork():
+            self._build_halves(creates, new, todo, now, by, progress, total)
+        done = sum(1 for index in todo if new[index] is not None)  # built by halves
+        for index in todo:
+            if new[index] is None:  # (all of them, unless a forked child built half)
+                new[index] = self._encoded_new(creates[index], index, now, by)
+                done += 1
+                if progress is not None and done % REPORT_EVERY == 0:
+                    progress("write", done, total)
+        done = len(creates)
         for contact_id, update in updates.items():
             if built.puts.get(contact_id, (None,))[0] is not update:
                 try:
@@ -156,6 +173,54 @@ class BatchCommitter:
             done += 1
             if progress is not None and done % REPORT_EVERY == 0:
                 progress("write", done, total)
+
+    def _encoded_new(self, item: Creation | None, index: int, now: datetime, by: str
+                     ) -> Encoded:
+        assert item is not None
+        return self._shared.store.encode(self._new(item, now, by), f"new contact {index + 1}")
+
+    def _build_halves(self, creates: Sequence[Creation | None], new: list[Encoded | None],
+                      todo: list[int], now: datetime, by: str, progress: Progress | None,
+                      total: int) -> None:
+        """Build the second half of ``todo`` in a forked child (``forked``: building is
+        pure work on a copy-on-write view) while this process builds the first. The
+        child writes its documents' JSON to a spool file, not a pipe (it would block
+        until the parent has done its half) nor its memory (bounded); the parent reads
+        them back once done. Whatever the child did not finish (a bad value, a crash)
+        is left for the caller to build, which raises the real error."""
+        half = len(todo) // 2
+        mine, theirs = todo[:half], todo[half:]
+        with tempfile.TemporaryFile() as spool:
+            pid = os.fork()
+            if pid == 0:  # the child: builds, writes to the spool, leaves
+                code = 1
+                try:
+                    for start in range(0, len(theirs), SPOOL_CHUNK):
+                        data = marshal.dumps([self._encoded_new(creates[index], index, now, by)
+                                              for index in theirs[start:start + SPOOL_CHUNK]])
+                        spool.write(len(data).to_bytes(8, "little") + data)
+                    spool.flush()
+                    code = 0
+                finally:
+                    os._exit(code)
+            try:
+                for done, index in enumerate(mine, 1):
+                    new[index] = self._encoded_new(creates[index], index, now, by)
+                    if progress is not None and done % REPORT_EVERY == 0:
+                        progress("write", min(total, 2 * done), total)  # the child as far
+            except BaseException:
+                os.kill(pid, signal.SIGKILL)
+                raise
+            finally:
+                _, status = os.waitpid(pid, 0)
+            if status != 0:
+                return
+            spool.seek(0)
+            for start in range(0, len(theirs), SPOOL_CHUNK):
+                size = int.from_bytes(spool.read(8), "little")
+                for index, encoded in zip(theirs[start:start + SPOOL_CHUNK],
+                                          marshal.loads(spool.read(size))):
+                    new[index] = encoded
 
     def _write(self, documents: list[Encoded], puts: dict[int, Encoded], by: str,
                ids: list[int]) -> Written:
@@ -177,9 +242,10 @@ class BatchCommitter:
         return BatchConflict(conflict.contact_id, conflict.field, conflict.theirs,
                              conflict.mine, by, at)
 
-    def _new(self, item: Creation, now: datetime, by: str) -> dict:
+    def _new(self, creation: Creation, now: datetime, by: str) -> dict:
         rules = self._shared.rules
-        why = item.why  # derived on each ask (an import's row): asked once
+        item = creation.contact()  # an import's row derives it on each ask: asked once
+        why = item.why
         document = new_contact(item.fields, now)
         stamp_created(document, rules, now, by, why)
         if item.stage is not None:
@@ -242,6 +308,6 @@ class _Built:
     """Documents built and encoded for a batch, with what each was built from."""
 
     def __init__(self) -> None:
-        self.new: dict[int, tuple[Creation, Encoded]] = {}  # id() of the Creation
+        self.new: list[Encoded | None] = []  # by the position of the batch's create
         self.puts: dict[int, tuple[BatchUpdate, Encoded]] = {}  # contact id
         self.stale = False  # an update met a newer revision than it was derived from

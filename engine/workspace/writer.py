@@ -66,9 +66,12 @@ class Writer:
                         remote = remote | set(reload_on_refusal)
                     heard += self._forget_remote(remote)
                     raise
-                own = written.ids
-                heard += self._forget_remote((remote - own) | written.seen)
-                self._cache.forget(own)
+                # No set of this commit's ids unless others committed too: a big
+                # batch's would be held while it is compacted.
+                others = remote - written.ids if remote else set()
+                heard += self._forget_remote(others | written.seen)
+                self._cache.forget(contact_id for event in written.events
+                                   for contact_id in event.ids)
                 heard += written.events
             if written.size >= BULK_COMPACT:
                 self._compact_after(written)
