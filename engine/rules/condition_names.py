@@ -1,4 +1,5 @@
-"""The names a rule condition may use: each with its getter and, if fixed, its choices."""
+"""The names a rule condition may use (each with its getter and, if fixed, its choices),
+and the small tree a condition parses to (``Node``)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,34 @@ class Name:
     choices: tuple[str, ...] = ()
     access: tuple = ()
     numeric: bool = False
+
+
+@dataclass(frozen=True, eq=False)
+class Node:
+    """One part of a parsed condition, with the closure that computes it for one contact.
+
+    ``kind`` is "const" (``value`` is the literal), "name" (``name``), "not", "and",
+    "or" (``parts``), "truth" (``parts[0]`` taken as true or false) or "compare"
+    (``op`` between ``parts[0]`` and ``parts[1]``; for "matches" ``value`` is the
+    compiled pattern). ``test`` is what the per-contact path calls; ``reads`` holds
+    the ``Name.access`` of every name below, so a column evaluator knows which
+    columns a part depends on and may run ``test`` once per distinct combination.
+    """
+
+    kind: str
+    test: Getter
+    parts: tuple["Node", ...] = ()
+    op: str = ""
+    value: Any = None
+    name: Name | None = None
+    reads: frozenset = frozenset()
+
+
+def node(kind: str, test: Getter, parts: tuple[Node, ...] = (), op: str = "",
+         value: Any = None) -> Node:
+    """A node over ``parts``; it reads what they read."""
+    reads: frozenset = frozenset().union(*(part.reads for part in parts))
+    return Node(kind, test, parts, op, value, None, reads)
 
 
 class Vocabulary:

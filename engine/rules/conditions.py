@@ -20,7 +20,10 @@ compared with a field of fixed choices must be one of them, which catches typos.
 makes every ordering comparison false.
 
 Here lives the parser and ``compile_condition``; ``condition_tokens`` splits the text,
-``condition_names`` says which names exist, ``condition_eval`` holds the closures.
+``condition_names`` says which names exist, ``condition_eval`` holds the closures. The
+parser builds a small tree (``condition_names.Node``) whose nodes carry their closures:
+the per-contact path calls the root's, and ``engine.columns`` evaluates the same tree
+over all contacts at once.
 
 Limits, so a hostile rules file gets a ConditionError, never a hang or a crash: a
 condition is at most ``MAX_LENGTH`` characters; parentheses, ``not`` and lists nest at
@@ -39,13 +42,13 @@ inline flags, each refused with a message; at most 1,000 characters) and searche
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from funnel.engine.errors import ConditionError
 from funnel.engine.rules.condition_eval import (COMPARE, Constant, fold_and, fold_or, fused,
                                                 membership, regex_test)
-from funnel.engine.rules.condition_names import Getter, Name, Predicate, Vocabulary
+from funnel.engine.rules.condition_names import Name, Node, Predicate, Vocabulary, node
 from funnel.engine.rules.condition_tokens import Token, condition_error, tokenize
 from funnel.engine.rules.pattern_match import LinearPattern
 from funnel.engine.rules.pattern_syntax import PatternError
@@ -89,7 +92,7 @@ class _Parser:
             raise self.fail(token, f"expected {op!r}, found {token.text or 'the end'!r}")
 
     # -- grammar -------------------------------------------------------
-    def parse(self) -> Predicate:
+    def parse(self) -> Node:
         if self.peek().kind == "end":
             raise self.fail(self.peek(), "the condition is empty")
         predicate = self.or_expr()
@@ -97,31 +100,32 @@ class _Parser:
             raise self.fail(self.peek(), f"unexpected {self.peek().text!r}")
         return predicate
 
-    def or_expr(self) -> Predicate:
+    def or_expr(self) -> Node:
         parts = [self.and_expr()]
         while self.is_word("or"):
             self.take()
             parts.append(self.and_expr())
         if len(parts) == 1:
             return parts[0]
-        return fold_or(parts)
+        return node("or", fold_or([part.test for part in parts]), tuple(parts))
 
-    def and_expr(self) -> Predicate:
+    def and_expr(self) -> Node:
         parts = [self.not_expr()]
         while self.is_word("and"):
             self.take()
             parts.append(self.not_expr())
         if len(parts) == 1:
             return parts[0]
-        return fold_and(parts)
+        return node("and", fold_and([part.test for part in parts]), tuple(parts))
 
-    def not_expr(self) -> Predicate:
+    def not_expr(self) -> Node:
         if self.is_word("not") and not self.is_word("in", 1):
             token = self.take()
             self.enter(token)
-            inner = self.not_expr()
+            inner_node = self.not_expr()
             self.depth -= 1
-            return lambda c, f: not inner(c, f)
+            inner = inner_node.test
+            return node("not", lambda c, f: not inner(c, f), (inner_node,))
         return self.comparison()
 
     def enter(self, token: Token) -> None:
@@ -131,7 +135,7 @@ class _Parser:
         if self.depth > MAX_NESTING:
             raise self.fail(token, f"nested more than {MAX_NESTING} levels deep")
 
-    def comparison(self) -> Predicate:
+    def comparison(self) -> Node:
         left_token = self.peek()
         self.last_name = None
         left, left_choices = self.operand(literal_ok=False)
@@ -147,35 +151,37 @@ class _Parser:
         elif token.kind == "name" and token.text.lower() in ("in", "contains", "matches"):
             op = self.take().text.lower()
         if op is None:
-            if isinstance(left, Constant):
+            if left.kind == "const":
                 value = left.value
-                return lambda c, f: bool(value)
-            return lambda c, f: bool(left(c, f))
+                return node("truth", lambda c, f: bool(value), (left,))
+            get = left.test
+            return node("truth", lambda c, f: bool(get(c, f)), (left,))
         right_token = self.peek()
         right, _ = self.operand(literal_ok=True)
         self.check_choices(left_choices, right, right_token, op)
-        if left_name is not None and isinstance(right, Constant):
+        if left_name is not None and right.kind == "const":
             one_closure = fused(op, left_name, right.value)
             if one_closure is not None:
-                return one_closure
+                return node("compare", one_closure, (left, right), op)
         return self.build(op, left, right, left_token, right_token)
 
-    def operand(self, literal_ok: bool) -> tuple[Getter, tuple[str, ...]]:
+    def operand(self, literal_ok: bool) -> tuple[Node, tuple[str, ...]]:
         token = self.take()
         if token.kind in ("number", "string"):
-            return Constant(token.value), ()
+            return _constant(token.value), ()
         if token.kind == "op" and token.text == "(":
             self.enter(token)
             inner = self.or_expr()
             self.expect_op(")")
             self.depth -= 1
+            self.last_name = None  # a name inside is not this operand: no fused closure
             return inner, ()
         if token.kind == "op" and token.text == "[":
             self.enter(token)
             items: list[Any] = []
             while not (self.peek().kind == "op" and self.peek().text == "]"):
                 item, _ = self.operand(literal_ok=True)
-                if not isinstance(item, Constant):
+                if item.kind != "const":
                     raise self.fail(self.tokens[self.index - 1], "lists may hold only values")
                 items.append(item.value)
                 if len(items) > MAX_LIST:
@@ -187,20 +193,21 @@ class _Parser:
                     raise self.fail(self.peek(), "expected ',' or ']' in the list")
             self.take()
             self.depth -= 1
-            return Constant(tuple(items)), ()
+            return _constant(tuple(items)), ()
         if token.kind == "name":
             lowered = token.text.lower()
             if lowered in _CONSTANTS:
-                return Constant(_CONSTANTS[lowered]), ()
+                return _constant(_CONSTANTS[lowered]), ()
             if lowered in _KEYWORDS:
                 raise self.fail(token, f"{token.text!r} needs a value before it")
             name = self.vocabulary.lookup(token.text)
             if name is not None:
                 self.names_used.add(token.text)
                 self.last_name = name
-                return name.getter, name.choices
+                return Node("name", name.getter, name=name,
+                            reads=frozenset((name.access,))), name.choices
             if literal_ok:
-                return Constant(token.text), ()
+                return _constant(token.text), ()
             known = self.vocabulary.known()
             close = difflib.get_close_matches(token.text, known, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
@@ -208,9 +215,9 @@ class _Parser:
                             + ", ".join(known))
         raise self.fail(token, f"expected a value, found {token.text or 'the end'!r}")
 
-    def check_choices(self, choices: tuple[str, ...], right: Getter, token: Token,
+    def check_choices(self, choices: tuple[str, ...], right: Node, token: Token,
                       op: str) -> None:
-        if not choices or not isinstance(right, Constant):
+        if not choices or right.kind != "const":
             return
         values = right.value if isinstance(right.value, tuple) else (right.value,)
         if op in ("contains", "matches"):  # a pattern or a part, not one of the choices
@@ -220,27 +227,34 @@ class _Parser:
                 raise self.fail(token, f"{value!r} is not a possible value here; use one of "
                                 + ", ".join(choices))
 
-    def build(self, op: str, left: Getter, right: Getter, left_token: Token,
-              right_token: Token) -> Predicate:
+    def build(self, op: str, left_node: Node, right_node: Node, left_token: Token,
+              right_token: Token) -> Node:
+        parts = (left_node, right_node)
+        left, right = left_node.test, right_node.test
         if op == "matches":
-            if not isinstance(right, Constant) or not isinstance(right.value, str):
+            if right_node.kind != "const" or not isinstance(right_node.value, str):
                 raise self.fail(right_token, "matches needs a quoted regular expression")
             try:
-                pattern = LinearPattern(right.value)
+                pattern = LinearPattern(right_node.value)
             except PatternError as error:
                 raise self.fail(right_token, f"bad regular expression: {error}") from None
-            return regex_test(pattern, left)
-        if op in ("in", "not in") and isinstance(right, Constant):
-            if not isinstance(right.value, tuple):
+            return node("compare", regex_test(pattern, left), parts, op, pattern)
+        if op in ("in", "not in") and right_node.kind == "const":
+            values = right_node.value
+            if not isinstance(values, tuple):
                 raise self.fail(right_token, f"{op} needs a list such as [a, b]")
             if op == "in":
-                return lambda c, f: membership(left(c, f), right.value)
-            return lambda c, f: not membership(left(c, f), right.value)
+                return node("compare", lambda c, f: membership(left(c, f), values), parts, op)
+            return node("compare", lambda c, f: not membership(left(c, f), values), parts, op)
         compare = COMPARE[op]
-        if isinstance(right, Constant):
-            value = right.value
-            return lambda c, f: compare(left(c, f), value)
-        return lambda c, f: compare(left(c, f), right(c, f))
+        if right_node.kind == "const":
+            value = right_node.value
+            return node("compare", lambda c, f: compare(left(c, f), value), parts, op)
+        return node("compare", lambda c, f: compare(left(c, f), right(c, f)), parts, op)
+
+
+def _constant(value: Any) -> Node:
+    return Node("const", Constant(value), value=value)
 
 
 @dataclass(frozen=True)
@@ -250,6 +264,7 @@ class Condition:
     text: str
     test: Predicate
     names: frozenset[str]
+    tree: Node | None = field(default=None, compare=False, repr=False)
 
     def __call__(self, contact: dict, facts: dict) -> bool:
         return self.test(contact, facts)
@@ -265,5 +280,6 @@ def compile_condition(text: Any, vocabulary: Vocabulary) -> Condition:
         raise condition_error(text, MAX_LENGTH, f"a condition may be at most {MAX_LENGTH:,} "
                               "characters long; split it into several rules")
     parser = _Parser(text, vocabulary)
-    return Condition(text, parser.parse(), frozenset(parser.names_used))
+    tree = parser.parse()
+    return Condition(text, tree.test, frozenset(parser.names_used), tree)
 

@@ -1,0 +1,163 @@
+"""Column forms: dictionary-encoded values (``EncodedColumn``, viewed as ``Coded``) and
+numbers with a missing mask (``Numbers``).
+
+An encoded column keeps one int32 code per row and the list of distinct values the
+codes point at; code 0 is always "missing" (None). A condition over one column can then
+be decided once per distinct value and gathered by code, whatever the value's type:
+text, a choice, a list of tags. Numbers are float64 with a per-row kind (missing, int,
+float, or something that is not a number at all), so comparisons with a number are
+array operations and a value can still be turned back into the exact Python value.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Hashable, Iterable
+
+import numpy as np
+
+MISSING = 0  # the code of a missing value (None) in every dictionary
+
+# Kinds of a number cell: what the Python value was.
+ABSENT, INTEGER, REAL, OTHER = 0, 1, 2, 3
+_EXACT = 2**53  # larger whole numbers are not all exact as floats: OTHER, decided one by one
+
+
+def value_key(value: Any) -> Hashable:
+    """What makes two values the same entry of a dictionary: equal and of one type
+    (1, 1.0 and True are one key to a dict, but ``str()`` and ``matches`` tell them
+    apart). Lists become tuples; anything unhashable is keyed by its repr."""
+    cls = value.__class__
+    if cls is str:
+        return value
+    if cls is list or cls is tuple:
+        return (cls.__name__,) + tuple(value_key(item) for item in value)
+    try:
+        hash(value)
+    except TypeError:
+        return ("repr", cls.__name__, repr(value))
+    return (cls.__name__, value)
+
+
+@dataclass(frozen=True)
+class Coded:
+    """Rows as codes into ``values`` (``values[code]`` is the row's Python value)."""
+
+    codes: np.ndarray
+    values: list
+
+    def table(self, function: Callable[[Any], Any], dtype: Any = bool) -> np.ndarray:
+        """``function`` of every distinct value, as an array indexed by code."""
+        return np.fromiter((function(value) for value in self.values), dtype,
+                           len(self.values))
+
+    def gather(self, function: Callable[[Any], Any], dtype: Any = bool) -> np.ndarray:
+        """``function`` of each row's value, computed once per distinct value."""
+        return self.table(function, dtype)[self.codes]
+
+
+@dataclass(frozen=True)
+class Numbers:
+    """Rows as float64 ``values`` with ``kinds`` (ABSENT, INTEGER, REAL or OTHER)."""
+
+    values: np.ndarray
+    kinds: np.ndarray
+
+    @classmethod
+    def of(cls, values: np.ndarray, present: np.ndarray | None = None, *,
+           integral: bool) -> "Numbers":
+        kinds = np.full(len(values), INTEGER if integral else REAL, np.int8)
+        if present is not None:
+            kinds[~present] = ABSENT
+        return cls(np.asarray(values, np.float64), kinds)
+
+    @property
+    def present(self) -> np.ndarray:
+        return self.kinds != ABSENT
+
+    def python(self, row: int) -> Any:
+        kind = self.kinds[row]
+        if kind == ABSENT:
+            return None
+        value = float(self.values[row])
+        return int(value) if kind == INTEGER else value
+
+    def coded(self) -> Coded:
+        """The same rows dictionary-encoded (one entry per distinct number and kind)."""
+        if not len(self.values):
+            return Coded(np.zeros(0, np.int64), [])
+        keys = np.where(self.kinds == ABSENT, 0.0, self.values) + 1j * self.kinds
+        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        return Coded(inverse.reshape(-1), [self.python(int(row)) for row in first])
+
+
+class EncodedColumn:
+    """One field over all rows: an int32 code per row and the distinct values.
+
+    The dictionary only grows (codes stay valid while rows change); a value no row
+    holds any more stays in it until the columns are built afresh.
+    """
+
+    __slots__ = ("values", "_index", "codes")
+
+    def __init__(self, capacity: int) -> None:
+        self.values: list = [None]
+        self._index: dict[Hashable, int] = {}
+        self.codes = np.zeros(capacity, np.int32)
+
+    def code(self, value: Any) -> int:
+        if value is None:
+            return MISSING
+        key = value if value.__class__ is str else value_key(value)
+        found = self._index.get(key)
+        if found is None:
+            found = self._index[key] = len(self.values)
+            self.values.append(value)
+        return found
+
+    def resize(self, capacity: int) -> None:
+        grown = np.zeros(capacity, np.int32)
+        grown[:len(self.codes)] = self.codes[:capacity]
+        self.codes = grown
+
+    def view(self, rows: int) -> Coded:
+        return Coded(self.codes[:rows], self.values)
+
+    def numbers(self, rows: int) -> Numbers:
+        """The rows as numbers; a value that is not a number is OTHER (and NaN)."""
+        floats = np.empty(len(self.values), np.float64)
+        kinds = np.empty(len(self.values), np.int8)
+        for code, value in enumerate(self.values):
+            cls = value.__class__
+            if value is None:
+                floats[code], kinds[code] = 0.0, ABSENT
+            elif cls is float or (cls is int and -_EXACT <= value <= _EXACT):
+                floats[code], kinds[code] = float(value), INTEGER if cls is int else REAL
+            else:
+                floats[code], kinds[code] = np.nan, OTHER
+        codes = self.codes[:rows]
+        return Numbers(floats[codes], kinds[codes])
+
+
+def encode_documents(columns: dict[str, EncodedColumn], documents: list[dict]) -> None:
+    """Set rows 0.. of ``columns`` from ``documents`` (the bulk build's loop, kept tight).
+
+    One pass over each document's own keys: stored documents leave out empty values,
+    so this reads about half as many as asking every column of each document."""
+    targets = {name: (column._index, column.values, [MISSING] * len(documents))
+               for name, column in columns.items()}
+    find = targets.get
+    for row, document in enumerate(documents):
+        for key, value in document.items():
+            target = find(key)
+            if target is None or value is None:
+                continue
+            index, known, codes = target
+            found = index.get(value if value.__class__ is str else value_key(value))
+            if found is None:
+                found = len(known)
+                index[value if value.__class__ is str else value_key(value)] = found
+                known.append(value)
+            codes[row] = found
+    for name, (_, _, codes) in targets.items():
+        columns[name].codes[:len(codes)] = codes
