@@ -7,7 +7,7 @@ from typing import Any
 
 from funnel.engine.model import format_datetime
 
-KINDS = ("created", "field", "stage", "activity")
+KINDS = ("created", "field", "stage", "activity", "merged", "unmerged")  # merges: issue #15
 
 
 def entry(now: datetime, by: str, kind: str, *, field: str | None = None,

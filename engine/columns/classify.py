@@ -6,9 +6,9 @@ decayed count times its points, capped and rounded half to even as ``round`` doe
 the flat points of condition rules; then the hand adjustment, the clamp to 0-100, the
 grade, the stage by the rules (exits first, then the furthest stage that holds), the
 stage after pins, forward-only moves and stages kept under other rules, temperature and
-lead type (first match wins), rotting and overdue. Stages, temperatures and lead types
-are codes into the lists ``ColumnClassification`` carries. Explanations stay with the
-per-contact path.
+lead type (first match wins), rotting and overdue (never for a contact in an exit).
+Stages, temperatures and lead types are codes into the lists ``ColumnClassification``
+carries. Explanations stay with the per-contact path.
 """
 
 from __future__ import annotations
@@ -111,12 +111,14 @@ def classify_columns(table: ContactColumns, rules: Rules, now: datetime,
     lead_types = (rules.lead_type_default,) + tuple(value for value, _ in rules.lead_type_plan)
     lead_type = _first_match([(number, holds(test, outcome)) for number, (_, test)
                               in enumerate(rules.lead_type_plan, 1)], 0, rows)
-    overdue = facts.overdue()
+    # A closed contact (in an exit: disqualified, lost) is neither overdue nor rotting.
+    open_ = ~np.array([rules.by_id[stage_id].is_exit for stage_id in stage_ids], bool)[stage]
+    overdue = facts.overdue().codes.astype(bool) & open_
     return ColumnClassification(
         fit=fit, engagement=engagement, raw_score=raw, score=score, grade=grade,
         rules_stage=by_rules, stage=stage, manual=manual, temperature=temperature,
-        lead_type=lead_type, rotting=_rotting(table, rules, facts, stage),
-        overdue=overdue.codes.astype(bool), stage_ids=stage_ids, temperatures=temperatures,
+        lead_type=lead_type, rotting=_rotting(table, rules, facts, stage) & open_,
+        overdue=overdue, stage_ids=stage_ids, temperatures=temperatures,
         lead_types=lead_types)
 
 

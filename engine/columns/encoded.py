@@ -12,7 +12,7 @@ array operations and a value can still be turned back into the exact Python valu
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Hashable, Iterable
+from typing import Any, Callable, Hashable
 
 import numpy as np
 
@@ -102,18 +102,40 @@ class EncodedColumn:
 
     def __init__(self, capacity: int) -> None:
         self.values: list = [None]
-        self._index: dict[Hashable, int] = {}
+        self._index: dict[Hashable, int] | None = {}
         self.codes = np.zeros(capacity, np.int32)
+
+    def index(self) -> dict[Hashable, int]:
+        """Value key -> code; a column read back from a cache makes it on first use
+        (most sessions only read: a million keys would cost seconds at every start)."""
+        if self._index is None:
+            self._index = {(value if value.__class__ is str else value_key(value)): code
+                           for code, value in enumerate(self.values) if code}
+        return self._index
 
     def code(self, value: Any) -> int:
         if value is None:
             return MISSING
         key = value if value.__class__ is str else value_key(value)
-        found = self._index.get(key)
+        index = self.index()
+        found = index.get(key)
         if found is None:
-            found = self._index[key] = len(self.values)
+            found = index[key] = len(self.values)
             self.values.append(value)
         return found
+
+    @classmethod
+    def restored(cls, codes: np.ndarray, values: list, capacity: int) -> "EncodedColumn":
+        """A column from its codes and values as ``view`` gave them (a cache); ValueError
+        when they do not fit together."""
+        if not values or values[0] is not None or len(codes) > capacity or (
+                len(codes) and (codes.min() < 0 or codes.max() >= len(values))):
+            raise ValueError("the codes do not fit the values")
+        column = cls(capacity)
+        column.values = values
+        column._index = None
+        column.codes[:len(codes)] = codes
+        return column
 
     def resize(self, capacity: int) -> None:
         grown = np.zeros(capacity, np.int32)
@@ -139,12 +161,17 @@ class EncodedColumn:
         return Numbers(floats[codes], kinds[codes])
 
 
-def encode_documents(columns: dict[str, EncodedColumn], documents: list[dict]) -> None:
-    """Set rows 0.. of ``columns`` from ``documents`` (the bulk build's loop, kept tight).
+def encode_documents(columns: dict[str, EncodedColumn], documents: list[dict],
+                     custom: dict[str, EncodedColumn] | None = None,
+                     capacity: int = 0, start: int = 0) -> None:
+    """Set rows ``start``.. of ``columns`` from ``documents`` (the bulk build's loop,
+    kept tight).
 
     One pass over each document's own keys: stored documents leave out empty values,
-    so this reads about half as many as asking every column of each document."""
-    targets = {name: (column._index, column.values, [MISSING] * len(documents))
+    so this reads about half as many as asking every column of each document. With
+    ``custom``, each custom field NAME found becomes the column ``custom[NAME]`` (made
+    with ``capacity`` rows when first seen)."""
+    targets = {name: (column.index(), column.values, [MISSING] * len(documents))
                for name, column in columns.items()}
     find = targets.get
     for row, document in enumerate(documents):
@@ -160,4 +187,36 @@ def encode_documents(columns: dict[str, EncodedColumn], documents: list[dict]) -
                 known.append(value)
             codes[row] = found
     for name, (_, _, codes) in targets.items():
-        columns[name].codes[:len(codes)] = codes
+        columns[name].codes[start:start + len(codes)] = codes
+    if custom is not None:
+        _encode_custom(custom, documents, capacity, start)
+
+
+def _encode_custom(custom: dict[str, EncodedColumn], documents: list[dict],
+                   capacity: int, start: int) -> None:
+    """Each custom field NAME of ``documents`` into the column ``custom[NAME]`` (a pass
+    of its own: most documents have none, and the main loop stays as it was)."""
+    rows = len(documents)
+    named: dict[str, tuple] = {}  # custom name -> (index, values, codes)
+    for row, document in enumerate(documents):
+        fields = document.get("custom")
+        if not fields or fields.__class__ is not dict:
+            continue
+        for name, value in fields.items():
+            if value is None:
+                continue
+            target = named.get(name)
+            if target is None:
+                column = custom.get(name)
+                if column is None:
+                    column = custom[name] = EncodedColumn(max(capacity, start + rows))
+                target = named[name] = (column.index(), column.values, [MISSING] * rows)
+            index, known, codes = target
+            key = value if value.__class__ is str else value_key(value)
+            found = index.get(key)
+            if found is None:
+                found = index[key] = len(known)
+                known.append(value)
+            codes[row] = found
+    for name, (_, _, codes) in named.items():
+        custom[name].codes[start:start + rows] = codes

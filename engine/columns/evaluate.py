@@ -8,9 +8,11 @@ per-contact closure once per distinct value of the columns it reads, then gather
 by code. So a regex runs once per distinct title, not once per contact, and the
 answer is the per-contact answer by construction.
 
-``ConditionInputs`` says where each name's column comes from: contact fields from the
-``ContactColumns``, facts from ``FactColumns``, and the later phases' facts (fit,
-engagement, score, stage, grade) from arrays the caller passes in ``extra``.
+``ConditionInputs`` says where each name's column comes from: contact fields and
+custom fields (``custom.NAME``: its text column, decided per distinct text as the
+per-contact path reads it) from the ``ContactColumns``, facts from ``FactColumns``,
+and the later phases' facts (fit, engagement, score, stage, grade) from arrays the
+caller passes in ``extra``.
 """
 
 from __future__ import annotations
@@ -55,6 +57,8 @@ class ConditionInputs:
 
     def column(self, access: Access) -> Column:
         where, key = access[0], access[1]
+        if where == "custom":
+            return self.table.custom_coded(key)
         if where == "contact":
             if key in NUMBER_FIELDS:
                 return self.table.numbers(key)
@@ -76,6 +80,8 @@ class ConditionInputs:
         if found is None:
             if access[0] == "contact":
                 found = self.table.coded(access[1])
+            elif access[0] == "custom":
+                found = self.table.custom_coded(access[1])
             else:
                 column = self.column(access)
                 found = column if isinstance(column, Coded) else column.coded()
@@ -180,6 +186,9 @@ def _one_contact(accesses: list[Access], values: Any) -> tuple[dict, dict]:
         if access[0] == "contact":
             if value is not None:
                 contact[access[1]] = value
+        elif access[0] == "custom":
+            if value is not None:
+                contact.setdefault("custom", {})[access[1]] = value
         elif len(access) == 2:
             facts[access[1]] = value
         else:

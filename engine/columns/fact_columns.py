@@ -17,8 +17,9 @@ from typing import Any, Callable
 import numpy as np
 
 from funnel.engine.columns.encoded import Coded, Numbers
+from funnel.engine.columns.moments import micro_table
 from funnel.engine.columns.table import ContactColumns
-from funnel.engine.model import ACTIVITY_KINDS, parse_datetime
+from funnel.engine.model import ACTIVITY_KINDS
 from funnel.engine.rules.facts import SECONDS_PER_DAY
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -27,14 +28,25 @@ _EXACT = 2**53  # microseconds beyond this are not exact as floats: divided one 
 _BANT = ("budget", "authority", "need", "timing")
 
 
-def _microseconds(text: Any) -> int | None:
-    """``text`` as microseconds since the epoch, None where ``facts`` would have none."""
-    if not text or not isinstance(text, str):
-        return None
-    try:
-        return (parse_datetime(text) - _EPOCH) // _MICROSECOND
-    except (ValueError, TypeError, OverflowError):
-        return None
+# Each dictionary's moments, parsed once: a dictionary only grows, so its table is
+# extended, and a new FactColumns (every classification makes one) reuses it.
+_MOMENT_TABLES: dict[int, tuple[list, np.ndarray, np.ndarray]] = {}
+_KEEP_TABLES = 16
+
+
+def _moment_table(values: list) -> tuple[np.ndarray, np.ndarray]:
+    """Microseconds since the epoch of each value (0 where none) and which have one."""
+    found = _MOMENT_TABLES.get(id(values))
+    if found is None or found[0] is not values:
+        found = (values, np.zeros(0, np.int64), np.zeros(0, bool))
+    done = len(found[1])
+    if done < len(values):
+        micro, known = micro_table(values[done:])
+        found = (values, np.concatenate([found[1], micro]), np.concatenate([found[2], known]))
+        if len(_MOMENT_TABLES) >= _KEEP_TABLES:
+            _MOMENT_TABLES.clear()
+        _MOMENT_TABLES[id(values)] = found
+    return found[1], found[2]
 
 
 class FactColumns:
@@ -98,13 +110,15 @@ class FactColumns:
             offset = len(since.values)
             codes = np.where(since.table(bool)[since.codes], since.codes,
                              created.codes.astype(np.int64) + offset)
-            return self._days_since_text(codes, since.values + created.values)
+            return self._days_since_text(codes, since.values, created.values)
         return self._kept("days_in_stage", compute)
 
-    def _days_since_text(self, codes: np.ndarray, texts: list) -> Numbers:
-        micro = [_microseconds(text) for text in texts]
-        present = np.array([value is not None for value in micro], bool)[codes]
-        elapsed = self._now_us - np.array([value or 0 for value in micro], np.int64)[codes]
+    def _days_since_text(self, codes: np.ndarray, *dictionaries: list) -> Numbers:
+        """Days from each row's moment (``codes`` into the dictionaries one after the
+        other) to now."""
+        tables = [_moment_table(values) for values in dictionaries]
+        present = np.concatenate([known for _, known in tables])[codes]
+        elapsed = self._now_us - np.concatenate([micro for micro, _ in tables])[codes]
         days = elapsed.astype(np.float64) / 1e6 / SECONDS_PER_DAY
         for row in np.flatnonzero(present & (np.abs(elapsed) >= _EXACT)):
             days[row] = int(elapsed[row]) / 10**6 / SECONDS_PER_DAY

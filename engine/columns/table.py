@@ -1,7 +1,9 @@
 """``ContactColumns``: what rules and filters read, one array per field, for all contacts.
 
 Built from ``(id, document)`` pairs. Every contact field and the state classify reads
-(stage, stage_since, stage_rules) is an ``EncodedColumn``; activities live in an
+(stage, stage_since, stage_rules) is an ``EncodedColumn``; so is every custom field
+name any contact has (``custom``: NAME -> column, made when a name is first seen, by
+``build`` or ``put``; rules may read any of them); activities live in an
 ``ActivityLog``. Rows keep their positions: ``put`` replaces a contact's row or
 appends one, ``remove`` clears it and marks it dead in ``alive``; ``row_of`` maps ids
 to rows and ``ids`` rows to ids. Arrays are longer than the rows in use (they grow by
@@ -12,6 +14,7 @@ gets covers exactly that many.
 from __future__ import annotations
 
 import gc
+from itertools import islice
 from typing import Any, Iterable
 
 import numpy as np
@@ -21,8 +24,9 @@ from funnel.engine.columns.encoded import Coded, EncodedColumn, Numbers, encode_
 from funnel.engine.model import FIELDS
 
 # The engine-kept keys classify reads besides the fields.
-STATE_COLUMNS = ("stage", "stage_since", "stage_rules")
+STATE_COLUMNS = ("stage", "stage_since", "stage_rules", "updated_at")  # updated_at: a sort
 COLUMN_NAMES = tuple(FIELDS) + STATE_COLUMNS
+BUILD_CHUNK = 5000  # documents parsed and encoded at a time by ``build``
 NUMBER_FIELDS = frozenset(name for name, spec in FIELDS.items() if spec.kind in ("int", "number"))
 
 
@@ -36,37 +40,53 @@ class ContactColumns:
         self.row_of: dict[int, int] = {}
         self.alive = np.zeros(capacity, bool)
         self.columns = {name: EncodedColumn(capacity) for name in COLUMN_NAMES}
+        self.custom: dict[str, EncodedColumn] = {}
         self.activities = ActivityLog(capacity)
         self.version = 0  # changes with every put and remove: derived arrays key on it
 
     @classmethod
-    def build(cls, items: Iterable[tuple[int, dict]]) -> "ContactColumns":
-        """Columns of many contacts at once (much faster than ``put`` one by one)."""
-        pairs = list(items)
-        table = cls(len(pairs))
-        documents: list[dict] = []
-        for contact_id, document in pairs:
-            row = table.row_of.get(contact_id)
-            if row is None:
-                row = table.row_of[contact_id] = len(table.ids)
-                table.ids.append(contact_id)
-                documents.append(document)
-            else:  # the same id twice: the later document wins, as with put
-                documents[row] = document
-        table.rows = len(documents)
-        table.alive[:table.rows] = True
+    def build(cls, items: Iterable[tuple[int, dict]], size: int = 0,
+              chunk: int = BUILD_CHUNK) -> "ContactColumns":
+        """Columns of many contacts at once (much faster than ``put`` one by one).
+
+        ``items`` is read ``chunk`` at a time, so only one chunk of parsed documents is
+        held (100,000 parsed documents would take half a gigabyte); ``size``, if known,
+        sizes the arrays once."""
+        table = cls(size)
+        pending = iter(items)
         # Nothing built here forms a cycle; collecting while millions of small objects
         # are made would scan the documents' heap again and again (as parsing it would).
         collecting = gc.isenabled()
         gc.disable()
         try:
-            encode_documents(table.columns, documents)
-            table.activities.fill((row, doc.get("activities"))
-                                  for row, doc in enumerate(documents))
+            while True:
+                part = list(islice(pending, chunk))
+                if not part:
+                    break
+                table._encode_chunk(part)
         finally:
             if collecting:
                 gc.enable()
         return table
+
+    def _encode_chunk(self, pairs: list[tuple[int, dict]]) -> None:
+        """Append the rows of ``pairs``; an id seen before is put again (the later
+        document wins, as with ``put``)."""
+        start = self.rows
+        documents: list[dict] = []
+        again: list[tuple[int, dict]] = []
+        for contact_id, document in pairs:
+            if contact_id in self.row_of:
+                again.append((contact_id, document))
+            else:
+                self._append(contact_id)
+                documents.append(document)
+        encode_documents(self.columns, documents, self.custom, len(self.alive), start)
+        self.activities.fill((start + offset, document.get("activities"))
+                             for offset, document in enumerate(documents))
+        self.alive[start:self.rows] = True
+        for contact_id, document in again:
+            self.put(contact_id, document)
 
     def __len__(self) -> int:
         """How many contacts (alive rows)."""
@@ -79,6 +99,7 @@ class ContactColumns:
             row = self._append(contact_id)
         for name, column in self.columns.items():
             column.codes[row] = column.code(document.get(name))
+        self._put_custom(row, document.get("custom"))
         self.activities.put(row, document.get("activities"))
         self.alive[row] = True
         self.version += 1
@@ -91,9 +112,20 @@ class ContactColumns:
             return
         for column in self.columns.values():
             column.codes[row] = 0
+        for column in self.custom.values():
+            column.codes[row] = 0
         self.activities.remove(row)
         self.alive[row] = False
         self.version += 1
+
+    def _put_custom(self, row: int, fields: Any) -> None:
+        fields = fields if fields.__class__ is dict else {}
+        for name, column in self.custom.items():
+            column.codes[row] = column.code(fields.get(name))
+        for name, value in fields.items():
+            if name not in self.custom and value is not None:
+                column = self.custom[name] = EncodedColumn(len(self.alive))
+                column.codes[row] = column.code(value)
 
     def _append(self, contact_id: int) -> int:
         if self.rows == len(self.alive):
@@ -102,6 +134,8 @@ class ContactColumns:
             grown[:self.rows] = self.alive[:self.rows]
             self.alive = grown
             for column in self.columns.values():
+                column.resize(capacity)
+            for column in self.custom.values():
                 column.resize(capacity)
             self.activities.resize(capacity)
         row = self.rows
@@ -118,9 +152,29 @@ class ContactColumns:
     def coded(self, name: str) -> Coded:
         return self.columns[name].view(self.rows)
 
+    def custom_coded(self, name: str) -> Coded:
+        """Custom field ``name`` over the rows (all missing when no contact has it)."""
+        column = self.custom.get(name)
+        if column is None:
+            return Coded(np.zeros(self.rows, np.int32), [None])
+        return column.view(self.rows)
+
     def numbers(self, name: str) -> Numbers:
         """A number field's rows as numbers (see ``EncodedColumn.numbers``)."""
         return self.columns[name].numbers(self.rows)
+
+    def custom_state(self) -> list[tuple[str, np.ndarray, list]]:
+        """Each custom column as (name, codes of the rows in use, values): what a cache
+        keeps and ``restore_custom`` takes back."""
+        return [(name, column.codes[:self.rows].copy(), column.values)
+                for name, column in self.custom.items()]
+
+    def restore_custom(self, state: list[tuple[str, np.ndarray, list]]) -> None:
+        """The custom columns ``custom_state`` gave (ValueError if they do not fit)."""
+        for name, codes, values in state:
+            if not isinstance(name, str) or len(codes) != self.rows:
+                raise ValueError(f"custom column {name!r} does not fit the rows")
+            self.custom[name] = EncodedColumn.restored(codes, values, len(self.alive))
 
     def values(self, row: int) -> dict[str, Any]:
         """One row's values as the document had them (absent ones left out)."""
@@ -129,4 +183,8 @@ class ContactColumns:
             code = int(column.codes[row])
             if code:
                 found[name] = column.values[code]
+        custom = {name: column.values[column.codes[row]] for name, column in self.custom.items()
+                  if column.codes[row]}
+        if custom:
+            found["custom"] = custom
         return found

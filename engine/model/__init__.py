@@ -14,12 +14,13 @@ from funnel.engine.model.documents import (ALWAYS_PRESENT, CUSTOM_MAX_FIELDS, CU
                                            validate_activity, validate_custom)
 from funnel.engine.model.fields import (ACTIVITY_KINDS, FIELDS, OUTCOMES, SOURCES, STATE_KEYS,
                                         TEXT_SEARCH_FIELDS, TRISTATE, FieldSpec, field_spec)
-from funnel.engine.model.values import parse_value, validate_changes, validate_value
+from funnel.engine.model.values import (choice_spelled, parse_value, validate_changes,
+                                        validate_value)
 
 __all__ = [
     "ACTIVITY_KINDS", "ALWAYS_PRESENT", "CUSTOM_MAX_FIELDS", "CUSTOM_MAX_KEY",
     "CUSTOM_MAX_VALUE", "FIELDS", "OUTCOMES", "SOURCES", "STATE_KEYS", "TEXT_SEARCH_FIELDS",
-    "TRISTATE", "FieldSpec", "compact_document", "field_spec", "format_datetime",
+    "TRISTATE", "FieldSpec", "choice_spelled", "compact_document", "field_spec", "format_datetime",
     "new_contact", "parse_datetime", "parse_value", "utc_now", "validate_activity",
     "validate_changes", "validate_custom", "validate_value",
 ]

@@ -10,13 +10,14 @@ from datetime import datetime
 from typing import Any
 
 from funnel.engine.errors import FieldError
+from funnel.engine.model.after_contact import validate_after_contact
 from funnel.engine.model.dates import format_datetime, parse_datetime
-from funnel.engine.model.fields import ACTIVITY_KINDS
+from funnel.engine.model.fields import ACTIVITY_KINDS, WORK_OUTCOMES
 from funnel.engine.model.values import CONTROL, NAME_UNSAFE, validate_value
 
 
 def validate_activity(activity: Any) -> dict[str, Any]:
-    """An engagement activity: ``{"kind", "at", "count"?, "note"?}``."""
+    """An engagement activity: ``{"kind", "at", "count"?, "note"?, "outcome"?}``."""
     if not isinstance(activity, dict):
         raise FieldError("activities", "each activity must be an object with kind and at")
     kind = activity.get("kind")
@@ -40,7 +41,13 @@ def validate_activity(activity: Any) -> dict[str, Any]:
         if not isinstance(note, str):
             raise FieldError("activities", "a note must be text")
         clean["note"] = note
-    extra = set(activity) - {"kind", "at", "count", "note"}
+    outcome = activity.get("outcome")
+    if outcome is not None:  # what came of logged work (a call reached them, ...)
+        if outcome not in WORK_OUTCOMES:
+            raise FieldError("activities", f"{outcome!r} is not an outcome; use one of "
+                             + ", ".join(WORK_OUTCOMES))
+        clean["outcome"] = outcome
+    extra = set(activity) - {"kind", "at", "count", "note", "outcome"}
     if extra:
         raise FieldError("activities", "unknown activity keys: " + ", ".join(sorted(extra)))
     return clean
@@ -101,12 +108,13 @@ def _number_text(value: int | float) -> str:
 def new_contact(fields: dict[str, Any], now: datetime) -> dict[str, Any]:
     """A fresh document with every field present (``None`` when unknown).
 
-    Besides the fields, ``fields`` may hold ``activities`` (a list) and ``custom``
-    (``{name: text}``).
+    Besides the fields, ``fields`` may hold ``activities`` (a list), ``custom``
+    (``{name: text}``) and ``after_contact`` (``model.after_contact``).
     """
     fields = dict(fields)
     created = fields.pop("created_at", None)
     custom = validate_custom(fields.pop("custom", None))
+    after_contact = validate_after_contact(fields.pop("after_contact", None))
     document: dict[str, Any] = {"budget": "unknown", "authority": "unknown",
                                 "need": "unknown", "timing": "unknown"}
     for name, value in fields.items():
@@ -118,6 +126,7 @@ def new_contact(fields: dict[str, Any], now: datetime) -> dict[str, Any]:
         (validate_activity(activity) for activity in fields.get("activities") or []),
         key=lambda activity: activity["at"])
     document["custom"] = custom
+    document["after_contact"] = after_contact
     document["history"] = []
     document["stage_since"] = document["created_at"]
     document["rev"] = 0

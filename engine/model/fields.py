@@ -49,7 +49,16 @@ ACTIVITY_KINDS = (
     "meeting",
     "purchase",
     "referral_made",
+    # Work a salesperson logs (issue #15): an email they sent and a note to the file.
+    # Neither is the contact's engagement, so the shipped rules give them no points;
+    # like every activity they count as the contact being worked (no longer rotting).
+    # Appended, never inserted: the column cache's codes are positions in this tuple.
+    "email_sent",
+    "note",
 )
+
+# What came of a logged call, email, meeting or note (optional; stored on the activity).
+WORK_OUTCOMES = ("reached", "no_answer", "left_message", "interested", "not_interested")
 
 
 @dataclass(frozen=True)
@@ -138,7 +147,7 @@ TEXT_SEARCH_FIELDS = ("name", "company", "email", "title")
 
 # Engine-managed keys of the document, never set through ``edit``.
 STATE_KEYS = ("stage", "stage_since", "stage_rules", "activities", "history", "custom", "rev",
-              "updated_at")  # present only when set, like the fields
+              "updated_at", "after_contact")  # present only when set, like the fields
 
 
 def field_spec(name: str) -> FieldSpec:

@@ -1,7 +1,8 @@
 """Field values: check one before anything is stored, or parse it from typed text.
 
 ``validate_value`` normalises what an edit, an import or the API hands in;
-``parse_value`` turns the text a person typed (the CLI's ``FIELD=VALUE``) into one.
+``parse_value`` turns the text a person typed (the CLI's ``FIELD=VALUE``, a form) into
+one; ``choice_spelled`` reads a choice the forgiving way imports and forms share.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from typing import Any, Callable
 
 from funnel.engine.errors import FieldError
 from funnel.engine.model.dates import format_datetime, parse_datetime
-from funnel.engine.model.fields import FieldSpec, field_spec
+from funnel.engine.model.date_words import parse_day
+from funnel.engine.model.fields import TRISTATE, FieldSpec, field_spec
 from funnel.engine.text import unsafe_pattern
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -54,6 +56,31 @@ def _check_phone(spec: FieldSpec, value: Any) -> str | None:
     if not _PHONE.match(value) or sum(ch.isdigit() for ch in value) < 5:
         raise FieldError(spec.name, f"{value!r} is not a phone number; {spec.describe_allowed()}")
     return value
+
+
+# How people and files spell the three answers of a yes/no/unknown field.
+_YES = {"yes", "y", "true", "t", "1", "x", "ja", "oui", "si", "sí", "tak", "да"}
+_NO = {"no", "n", "false", "f", "0", "nein", "non", "nie", "нет"}
+_UNKNOWN = {"unknown", "?", "not sure", "dont know", "don't know", "unsure"}
+
+
+def choice_spelled(name: str, value: Any) -> Any:
+    """The choice of enum field ``name`` that ``value`` spells, forgivingly: case and
+    spaces ignored (``Trade Show`` is trade_show), ``Yes``/``TRUE``/``y`` for yes.
+    Anything else comes back as given, for ``validate_value`` to refuse. Imports and
+    forms both read choices through this, so they take the same spellings."""
+    spec = field_spec(name)
+    if isinstance(value, bool) and spec.choices == TRISTATE:
+        return "yes" if value else "no"
+    if not isinstance(value, str) or value in spec.choices:
+        return value
+    key = " ".join(value.split()).casefold()
+    if spec.choices == TRISTATE:
+        for answer, spellings in (("yes", _YES), ("no", _NO), ("unknown", _UNKNOWN)):
+            if key in spellings:
+                return answer
+    key = re.sub(r"[\s\-]+", "_", key)
+    return key if key in spec.choices else value.strip()
 
 
 def _check_enum(spec: FieldSpec, value: Any) -> str | None:
@@ -155,10 +182,16 @@ def validate_value(name: str, value: Any) -> Any:
     return _CHECKS[spec.kind](spec, value)
 
 
-def parse_value(name: str, text: str) -> Any:
-    """Turn the text a person typed into a validated field value."""
+def parse_value(name: str, text: str, today: date | None = None) -> Any:
+    """Turn the text a person typed into a validated field value. Choices are read
+    as an import reads them (``Trade Show``); given ``today``, a date may also be a
+    day in words (``tomorrow``, ``in 2 weeks``: ``engine.model.date_words``)."""
     spec = field_spec(name)
     text = text.strip() if not spec.multiline else text
+    if spec.kind == "enum":
+        return validate_value(name, choice_spelled(name, text))
+    if spec.kind == "date" and today is not None and text:
+        return parse_day(text, today, name).isoformat()
     if spec.kind in ("int", "number"):
         if text == "":
             return None

@@ -72,8 +72,7 @@ def classify(contact: dict, rules: Rules, now: datetime,
              explain: bool = True) -> Classification:
     """``summary`` may be passed in from ``summarise_activities(contact, now,
     rules.half_life_days)`` (same contact, moment and half-life): a rules change
-    then reuses it. ``contact`` may be the full document or its ``slim_contact``
-    for these rules. ``explain=False`` (bulk passes: lists, counts) leaves the
+    then reuses it. ``explain=False`` (bulk passes: lists, counts) leaves the
     explanation out, as None; everything else is the same."""
     facts = gather(contact, now, rules.half_life_days, summary)
     explanation: list[Contribution] = []
@@ -145,7 +144,8 @@ def classify(contact: dict, rules: Rules, now: datetime,
         lead_type=lead_type,
         next_action=contact.get("next_action") or stage.next_action,
         rotting=_rotting(contact, stage, facts),
-        overdue=facts["overdue"],
+        # A closed contact (an exit: disqualified, lost) asks for no follow-up.
+        overdue=facts["overdue"] and not stage.is_exit,
         explanation=tuple(explanation) if explain else None,
     )
 
@@ -186,8 +186,9 @@ def _effective_stage(contact: dict, rules: Rules, by_rules: Stage) -> tuple[Stag
 
 
 def _rotting(contact: dict, stage: Stage, facts: dict) -> bool:
-    if stage.rotting_days is None or stage.id != contact.get("stage"):
-        return False  # a stage the contact has only just entered cannot be rotting
+    if stage.rotting_days is None or stage.is_exit or stage.id != contact.get("stage"):
+        # An exit is closed, and a stage the contact has only just entered cannot rot.
+        return False
     idle = facts["days_in_stage"]
     last = facts["last_activity_days"]
     if last is not None and (idle is None or last < idle):

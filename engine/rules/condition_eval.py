@@ -87,7 +87,7 @@ _FUSED_ORDER = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": ope
 
 def fused(op: str, name: Name, value: Any) -> Predicate | None:
     """One closure for `name OP constant` where the value's home is known."""
-    if not name.access:
+    if not name.access or name.access[0] == "custom":  # its getter reads the value
         return None
     where, key, *rest = name.access
     if where == "contact":

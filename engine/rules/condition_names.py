@@ -16,7 +16,8 @@ class Name:
 
     ``access`` says where the value lives, so common comparisons compile to one
     fused closure instead of a chain of calls (classify runs 100,000 times per
-    rules change): ("contact", key), ("facts", key) or ("facts", map, key, default).
+    rules change): ("contact", key), ("facts", key), ("facts", map, key, default)
+    or ("custom", name) for ``document["custom"][name]``.
     """
 
     getter: Getter
@@ -54,20 +55,27 @@ def node(kind: str, test: Getter, parts: tuple[Node, ...] = (), op: str = "",
 
 
 class Vocabulary:
-    """The names available to one kind of condition, with their getters."""
+    """The names available to one kind of condition, with their getters.
+
+    A prefix (``count``, ``custom``) names a family: ``prefix.REST`` asks its function,
+    which gives the Name, None (no such name) or raises ValueError saying why REST
+    cannot be one. ``placeholders`` says how ``known`` shows each family's REST.
+    """
 
     def __init__(self, names: dict[str, Name], prefixes: dict[str, Callable[[str], Name | None]]
-                 | None = None) -> None:
+                 | None = None, placeholders: dict[str, str] | None = None) -> None:
         self._names = names
         self._prefixes = prefixes or {}
+        self._placeholders = placeholders or {}
 
     def lookup(self, name: str) -> Name | None:
         if name in self._names:
             return self._names[name]
-        prefix, _, rest = name.partition(".")
-        if rest and prefix in self._prefixes:
+        prefix, dot, rest = name.partition(".")
+        if dot and prefix in self._prefixes:
             return self._prefixes[prefix](rest)
         return None
 
     def known(self) -> list[str]:
-        return sorted(self._names) + [f"{prefix}.<kind>" for prefix in sorted(self._prefixes)]
+        return sorted(self._names) + [f"{prefix}.<{self._placeholders.get(prefix, 'kind')}>"
+                                      for prefix in sorted(self._prefixes)]

@@ -15,6 +15,7 @@ _TOKEN = re.compile(
         (?P<number>-?\d+(?:\.\d+)?)(?![\w.])
       | (?P<string>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
       | (?P<op>==|!=|<=|>=|<|>|\[|\]|\(|\)|,)
+      | (?P<quoted_name>[A-Za-z_][\w\-]*\.(?:"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'))
       | (?P<name>[A-Za-z_][\w\-]*(?:\.[A-Za-z_][\w\-]*)*)
     )""",
     re.VERBOSE,
@@ -39,11 +40,14 @@ def tokenize(text: str) -> list[Token]:
     while position < length:
         match = _TOKEN.match(text, position)
         if not match:
-            raise condition_error(text, position, f"unexpected character {text[position]!r}")
+            raise condition_error(text, position, _unexpected(text, position, tokens))
         kind = match.lastgroup or ""
         raw = match.group(kind)
         value: Any = None
-        if kind == "number":
+        if kind == "quoted_name":  # custom."Lead Quality": a name that is not a plain word
+            prefix, _, quoted = raw.partition(".")
+            kind, value = "name", prefix + "." + _QUOTED.sub(r"\1", quoted[1:-1])
+        elif kind == "number":
             whole, _, fraction = raw.lstrip("-").partition(".")
             if len(whole.lstrip("0")) > MAX_DIGITS or len(fraction) > MAX_DIGITS:
                 raise condition_error(text, position, f"numbers may have at most {MAX_DIGITS} "
@@ -57,6 +61,23 @@ def tokenize(text: str) -> list[Token]:
         position = _SPACE.match(text, match.end()).end()  # type: ignore[union-attr]
     tokens.append(Token("end", "", length))
     return tokens
+
+
+def _unexpected(text: str, position: int, tokens: list[Token]) -> str:
+    """What is wrong at ``position``; a dot right after a name starts a name that is
+    not a plain word (custom.2024, custom. ), which needs quotes."""
+    found = text[position]
+    last = tokens[-1] if tokens else None
+    if found == "." and last is not None and last.kind == "name" \
+            and last.position + len(last.text) == position:
+        rest = _WORD.match(text, position + 1).group()  # type: ignore[union-attr]
+        example = rest or "A Name"
+        return (f"after {last.text + '.'!r} give a name: {last.text}.NAME, in quotes when it "
+                f'is not a plain word (spaces, a leading digit): {last.text}."{example}"')
+    return f"unexpected character {found!r}"
+
+
+_WORD = re.compile(r"[^\s\"'()\[\],=!<>]{0,40}")
 
 
 def condition_error(text: str, position: int, message: str) -> ConditionError:

@@ -12,7 +12,9 @@ Python functions of ``(contact, facts)``. Grammar::
     operand    := NUMBER | "quoted text" | 'quoted text' | NAME | [operand, ...] | ( or_expr )
 
 A NAME is a contact field (``need``, ``title``), a fact (``bant``, ``fit``,
-``count.webinar``), or one of ``true``, ``false``, ``none``, ``always``. On the
+``count.webinar``), a custom field (``custom.City``, or ``custom."Lead Quality"``
+when its name is not a plain word: see ``custom_fields``), or one of ``true``,
+``false``, ``none``, ``always``. On the
 right of a comparison a bare word that is not a known name is a literal text, so
 ``need == yes`` and ``source in [trade_show, referral]`` read naturally; a literal
 compared with a field of fixed choices must be one of them, which catches typos.
@@ -50,6 +52,7 @@ from funnel.engine.rules.condition_eval import (COMPARE, Constant, fold_and, fol
                                                 membership, regex_test)
 from funnel.engine.rules.condition_names import Name, Node, Predicate, Vocabulary, node
 from funnel.engine.rules.condition_tokens import Token, condition_error, tokenize
+from funnel.engine.rules.custom_fields import CUSTOM_PREFIX, custom_literal
 from funnel.engine.rules.pattern_match import LinearPattern
 from funnel.engine.rules.pattern_syntax import PatternError
 
@@ -157,7 +160,9 @@ class _Parser:
             get = left.test
             return node("truth", lambda c, f: bool(get(c, f)), (left,))
         right_token = self.peek()
+        self.last_name = None
         right, _ = self.operand(literal_ok=True)
+        left, right = _custom_literals(op, left, right, left_name, self.last_name)
         self.check_choices(left_choices, right, right_token, op)
         if left_name is not None and right.kind == "const":
             one_closure = fused(op, left_name, right.value)
@@ -200,18 +205,22 @@ class _Parser:
                 return _constant(_CONSTANTS[lowered]), ()
             if lowered in _KEYWORDS:
                 raise self.fail(token, f"{token.text!r} needs a value before it")
-            name = self.vocabulary.lookup(token.text)
+            spelled = token.value if token.value is not None else token.text  # unquoted
+            try:
+                name = self.vocabulary.lookup(spelled)
+            except ValueError as problem:  # a family's name it cannot be (custom."")
+                raise self.fail(token, str(problem)) from None
             if name is not None:
-                self.names_used.add(token.text)
+                self.names_used.add(spelled)
                 self.last_name = name
                 return Node("name", name.getter, name=name,
                             reads=frozenset((name.access,))), name.choices
-            if literal_ok:
+            if literal_ok and token.value is None:
                 return _constant(token.text), ()
             known = self.vocabulary.known()
-            close = difflib.get_close_matches(token.text, known, n=1)
+            close = difflib.get_close_matches(spelled, known, n=1)
             hint = f" (did you mean {close[0]!r}?)" if close else ""
-            raise self.fail(token, f"unknown name {token.text!r}{hint}; known names: "
+            raise self.fail(token, f"unknown name {spelled!r}{hint}; known names: "
                             + ", ".join(known))
         raise self.fail(token, f"expected a value, found {token.text or 'the end'!r}")
 
@@ -255,6 +264,22 @@ class _Parser:
 
 def _constant(value: Any) -> Node:
     return Node("const", Constant(value), value=value)
+
+
+def _custom_literals(op: str, left: Node, right: Node, left_name: Name | None,
+                     right_name: Name | None) -> tuple[Node, Node]:
+    """A literal compared with a custom field is read as the field is: quoted digits
+    as the number (``custom.age == "34"``). Not for contains and matches, whose right
+    side is a part of a text or a pattern."""
+    if op in ("contains", "matches"):
+        return left, right
+    if left_name is not None and left_name.access[:1] == (CUSTOM_PREFIX,) \
+            and right.kind == "const":
+        return left, _constant(custom_literal(right.value))
+    if right_name is not None and right_name.access[:1] == (CUSTOM_PREFIX,) \
+            and left.kind == "const":
+        return _constant(custom_literal(left.value)), right
+    return left, right
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import math
 from datetime import datetime
 
 from funnel.engine.rules.condition_names import Name, Vocabulary
+from funnel.engine.rules.custom_fields import custom_field, custom_name_problem
 from funnel.engine.model import ACTIVITY_KINDS, FIELDS, parse_datetime
 
 SECONDS_PER_DAY = 86_400.0
@@ -32,6 +33,8 @@ FACT_HELP = {
     "activities": "total number of activities (counts included)",
     "count.<kind>": "how many activities of that kind, e.g. count.webinar",
     "days_since.<kind>": "days since the latest activity of that kind (none if never)",
+    "custom.<name>": 'a custom field, e.g. custom.City or custom."Lead Quality" (a number '
+                     "when it is written as one)",
     "fit": "the fit sub-score (stage, temperature and lead-type rules only)",
     "engagement": "the engagement sub-score (stage, temperature and lead-type rules only)",
     "score": "the total score 0-100 (stage, temperature and lead-type rules only)",
@@ -67,6 +70,14 @@ def _days_since(kind: str) -> Name | None:
                 True)
 
 
+def _custom(name: str) -> Name:
+    name = name.strip()  # stored names are trimmed
+    problem = custom_name_problem(name)
+    if problem:
+        raise ValueError(problem)
+    return custom_field(name)
+
+
 def vocabulary(phase: str, stage_ids: tuple[str, ...] = ()) -> Vocabulary:
     names = {name: _field(name) for name in FIELDS}
     for fact in ("bant", "bant_known", "has_contact", "age_days", "last_activity_days",
@@ -78,7 +89,8 @@ def vocabulary(phase: str, stage_ids: tuple[str, ...] = ()) -> Vocabulary:
     if phase == PHASE_OUTCOME:
         names["stage"] = _fact("stage", stage_ids)
         names["grade"] = _fact("grade")
-    return Vocabulary(names, {"count": _count, "days_since": _days_since})
+    return Vocabulary(names, {"count": _count, "days_since": _days_since, "custom": _custom},
+                      {"custom": "name"})
 
 
 def _days_between(later: datetime, earlier_text: str | None) -> float | None:
@@ -88,22 +100,6 @@ def _days_between(later: datetime, earlier_text: str | None) -> float | None:
         return (later - parse_datetime(earlier_text)).total_seconds() / SECONDS_PER_DAY
     except (ValueError, TypeError):
         return None
-
-
-# Fields whose few values repeat across contacts: a slim copy shares one string for each.
-_POOLED = frozenset({"budget", "authority", "need", "timing", "stage", "stage_rules",
-                     "stage_pin", "source", "outcome", "country", "industry", "title",
-                     "follow_up", "owner"})
-
-
-def slim_contact(contact: dict, keys: frozenset[str], pool: dict[str, str]) -> dict:
-    """The part of a contact that rules reading ``keys`` need (``Rules.contact_keys``):
-    no history, no activities (their summary stands for them). Bulk passes keep these
-    in memory, so a rules change reclassifies without parsing every document again;
-    repeating values are shared through ``pool``."""
-    slim = {key: value for key, value in contact.items() if key in keys}
-    share_values(slim, pool)
-    return slim
 
 
 # (kinds, counts, decayed, days_since, newest_age, total, age_days, days_in_stage): what
@@ -147,19 +143,6 @@ def summarise_activities(contact: dict, now: datetime, half_life_days: float
             tuple(days_since.values()), newest_age, total,
             _days_between(now, contact.get("created_at")),
             _days_between(now, contact.get("stage_since") or contact.get("created_at")))
-
-
-def share_values(slim: dict, pool: dict[str, str]) -> None:
-    """Share the repeating values of a slim copy through ``pool``, in place."""
-    for key, value in slim.items():
-        if key in _POOLED and type(value) is str:
-            slim[key] = pool.setdefault(value, value)
-
-
-def shared_summary(summary: ActivitySummary) -> ActivitySummary:
-    """A summary that came through a pipe, its ``kinds`` shared again."""
-    kinds = tuple(summary[0])
-    return (_KINDS.setdefault(kinds, kinds),) + tuple(summary[1:])
 
 
 def gather(contact: dict, now: datetime, half_life_days: float,

@@ -5,12 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from funnel.engine.rules.conditions import Condition
-from funnel.engine.model import FIELDS
-
-# What classify itself reads from a contact, whatever the rules say.
-CLASSIFY_KEYS = ("budget", "authority", "need", "timing", "email", "phone", "follow_up",
-                 "created_at", "stage_since", "stage", "stage_rules", "stage_pin",
-                 "pin_reason", "next_action", "score_adjustment", "score_adjustment_reason")
 
 TEMPERATURES = ("hot", "warm", "cold")
 
@@ -75,9 +69,6 @@ class Rules:
     lead_type_plan: tuple = field(default=(), init=False, compare=False, hash=False)
     # Per stage, why the rules put a contact there: one shared string, not one each.
     reached_reason: dict = field(default_factory=dict, init=False, compare=False, hash=False)
-    # The contact fields these rules read: what a slim copy of a contact must keep.
-    contact_keys: frozenset = field(default=frozenset(), init=False, compare=False,
-                                    hash=False)
 
     def __post_init__(self) -> None:
         self.by_id.update({stage.id: stage for stage in self.stages + self.exits})
@@ -98,10 +89,6 @@ class Rules:
         for stage in self.stages + self.exits:
             when = stage.when.text if stage.when is not None else "always"
             self.reached_reason[stage.id] = f"{stage.id}: {' '.join(when.split())}"
-        named = set(CLASSIFY_KEYS)
-        for condition in self.conditions():
-            named.update(name for name in condition.names if name in FIELDS)
-        set_(self, "contact_keys", frozenset(named))
 
     def conditions(self) -> list[Condition]:
         """Every condition in these rules."""

@@ -259,6 +259,15 @@ class ContactStore:
         with self._storage.transaction():
             self._storage.commit(_CONTACTS, {str(contact_id): document}, by=by)
 
+    def put_and_remove(self, puts: Mapping[int, dict], gone: Iterable[int],
+                       by: str | None = None) -> None:
+        """Replace (or put back) some contacts and delete others in one journal record
+        (its ``del`` list): a merge, or its undo (inside ``transaction``)."""
+        with self._storage.transaction():
+            self._storage.commit(_CONTACTS, {str(key): doc for key, doc in puts.items()},
+                                 [str(key) for key in gone], by=by)
+            self._contacts.clear_cache()
+
     def refresh(self) -> set[int]:
         changed = self._storage.refresh()
         return {int(key) for table, key in changed if table == _CONTACTS}

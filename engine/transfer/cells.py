@@ -16,12 +16,9 @@ from datetime import datetime, timezone
 from typing import Any
 
 from funnel.engine.errors import FieldError
-from funnel.engine.model import (FIELDS, TRISTATE, format_datetime, parse_datetime,
+from funnel.engine.model import (FIELDS, choice_spelled, format_datetime, parse_datetime,
                                  validate_activity, validate_value)
 
-_TRUE = {"yes", "y", "true", "t", "1", "x", "ja", "oui", "si", "sí", "tak", "да"}
-_FALSE = {"no", "n", "false", "f", "0", "nein", "non", "nie", "нет"}
-_UNKNOWN = {"unknown", "?", "not sure", "dont know", "don't know", "unsure"}
 _THOUSANDS = re.compile(r"^[+-]?\d{1,3}([, ']\d{3})+(\.\d+)?$")
 _DECIMAL_COMMA = re.compile(r"^[+-]?\d+,\d+$")
 _CURRENCY = re.compile(r"^[\s$€£¥₹]+|[\s$€£¥₹]+$|^(?:USD|EUR|GBP|PLN|INR)\s*|\s*(?:USD|EUR|GBP|PLN|INR)$",
@@ -66,26 +63,8 @@ def parse_moment(value: Any, date_format: str | None = None) -> datetime:
                           else text)
 
 
-def enum_choice(name: str, value: Any) -> Any:
-    """``Yes``/``TRUE``/``y`` for yes, ``Trade Show`` for trade_show; else as given."""
-    spec = FIELDS[name]
-    if isinstance(value, bool) and spec.choices == TRISTATE:
-        return "yes" if value else "no"
-    if not isinstance(value, str) or value in spec.choices:
-        return value
-    key = value_key(value)
-    if spec.choices == TRISTATE:
-        if key in _TRUE:
-            return "yes"
-        if key in _FALSE:
-            return "no"
-        if key in _UNKNOWN:
-            return "unknown"
-    key = re.sub(r"[\s\-]+", "_", key)
-    for choice in spec.choices:
-        if key == choice:
-            return choice
-    return value.strip()
+# Imports and forms read a choice the same forgiving way (``Trade Show``, ``TRUE``).
+enum_choice = choice_spelled
 
 
 def tag_words(value: Any) -> list[str]:

@@ -75,6 +75,7 @@ def contact_document(contact_id: int, document: dict, result: Classification
         "fields": {name: document.get(name) for name in FIELDS},
         "activities": document.get("activities") or [],
         "custom": document.get("custom") or {},
+        "after_contact": document.get("after_contact") or [],
         "stage_since": document.get("stage_since"),
         "rev": document.get("rev"),
         "classification": result.to_dict(),
@@ -84,7 +85,10 @@ def contact_document(contact_id: int, document: dict, result: Classification
 
 def csv_header(rows: list[Selected]) -> list[str]:
     custom = sorted({key for _, document, _ in rows for key in document.get("custom") or {}})
-    return (["id"] + list(FIELDS) + ["stage", "stage_since", "activities"]
+    # Only when some contact has it, so exports of other contacts keep their columns.
+    after = ["after_contact"] if any(document.get("after_contact")
+                                     for _, document, _ in rows) else []
+    return (["id"] + list(FIELDS) + ["stage", "stage_since", "activities"] + after
             + [CUSTOM_PREFIX + key for key in custom] + list(DERIVED_COLUMNS[1:]))
 
 

@@ -87,6 +87,10 @@ def to_update(item: Incoming, contact_id: int, document: dict, defaults: dict[st
             merged = current + [tag for tag in value if tag not in current]
             if merged != list(document.get("tags") or []):
                 changes["tags"] = merged
+        elif name == "after_contact":  # what was recorded after contact stays so
+            merged = sorted(set(document.get(name) or ()) | set(value))
+            if merged != list(document.get(name) or ()):
+                changes[name] = merged
         elif not fields.get(name) and not document.get(name):
             changes[name] = value
     old_activities = list(document.get("activities") or [])
@@ -142,8 +146,8 @@ def rebase(item: Incoming, contact_id: int, seen: Seen, current: dict,
     changes = dict(fresh.changes)
     clashes: Clashes = []
     for name, value in fresh.changes.items():
-        if name == "activities" or name not in seen.values:
-            continue
+        if name in ("activities", "after_contact") or name not in seen.values:
+            continue  # logs and unions: merged, never a clash
         was, now = seen.values[name], current.get(name)
         if name == "tags":
             removed = [tag for tag in was or [] if tag not in (now or [])]

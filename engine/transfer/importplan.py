@@ -125,10 +125,14 @@ class ImportPlan:
 
     def defaults(self) -> dict[str, Any]:
         """The values a new contact gets where the file gives none: the mapping's
-        defaults, and the source given for the whole file."""
+        defaults, the source given for the whole file, and ``after_contact`` (what the
+        mapping's after-contact columns feed: every contact it imports records it)."""
         defaults = dict(self.mapping.defaults)
         if self.default_source is not None:
             defaults["source"] = self.default_source
+        after_contact = self.mapping.after_contact
+        if after_contact:
+            defaults["after_contact"] = after_contact
         return defaults
 
     def counts(self) -> dict[str, int]:

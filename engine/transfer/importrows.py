@@ -16,6 +16,7 @@ from typing import Any
 
 from funnel.engine.errors import FieldError
 from funnel.engine.model import format_datetime, validate_custom
+from funnel.engine.model.after_contact import validate_after_contact
 from funnel.engine.rules.ruleset import Rules
 from funnel.engine.transfer.cells import activities_from, parse_number, to_field, value_key
 from funnel.engine.transfer.csvread import Record, Table, header_key, restore
@@ -80,7 +81,9 @@ class RowReader:
                                                  "does not have", "mapping"))
                         plan.fatal = True
                 self.bindings.append((index, header[index], target, at_index))
-                plan.columns.append((header[index], target.describe(), column_map.note))
+                note = column_map.note or ("recorded after contact: not learned from"
+                                           if column_map.after_contact else "")
+                plan.columns.append((header[index], target.describe(), note))
         used = {header_key(header[index]) for index in bound}
         for index, column in enumerate(header):
             if index in bound:
@@ -283,6 +286,12 @@ class RowReader:
                                  + ", ".join(self.rules.stage_ids))
             if item.stage is None or self.order[stage] > self.order[item.stage]:
                 item.stage = stage
+        elif kind == "after_contact":  # an export's list (JSON) or its text (CSV)
+            if isinstance(value, str):
+                value = [one.strip() for one in value.split(",") if one.strip()]
+            sources = validate_after_contact(value)
+            item.fields["after_contact"] = sorted(
+                set(item.fields.get("after_contact") or ()) | set(sources))
         elif kind == "funnel_id":
             try:
                 item.funnel_id = int(parse_number(value))

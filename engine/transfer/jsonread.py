@@ -124,6 +124,8 @@ def _flatten(item: dict) -> dict[str, Any]:
             flat["stage"] = classification["stage"]
         if item.get("stage_since"):
             flat["stage_since"] = item["stage_since"]
+        if item.get("after_contact"):
+            flat["after_contact"] = item["after_contact"]
         return flat
     flat = {}
     for key, value in item.items():

@@ -34,7 +34,8 @@ class Target:
     ``count`` (name = an activity kind; the cell is how many), ``activities`` (the
     cell is a JSON list, or with ``values`` names one activity), ``stage`` (the stage
     the contact has reached), ``stage_since``, ``ignore``; and for a file written by
-    ``funnel export``, ``funnel_id``: the contact's id in the database it came from.
+    ``funnel export``, ``funnel_id``: the contact's id in the database it came from,
+    and ``after_contact``: the sources its contact recorded after contact.
     """
 
     kind: str
@@ -63,6 +64,8 @@ class Target:
             text = "the stage reached"
         elif self.kind == "stage_since":
             text = "when the stage was reached"
+        elif self.kind == "after_contact":
+            text = "what was recorded after contact (kept, never learned from)"
         elif self.kind == "funnel_id":
             text = "matches the contact it was exported from (same id and created time)"
         else:
@@ -82,10 +85,28 @@ class ColumnMap:
     optional: bool = False
     line: int | None = None
     note: str = ""  # why a guess chose this
+    after_contact: bool = False  # recorded after the sales contact: read, never learned
 
     @property
     def key(self) -> str:
         return header_key(self.column)
+
+    def sources(self) -> list[str]:
+        """The feature sources this column feeds, as a contact's ``after_contact`` names
+        them: a field, ``custom.NAME`` or ``activity.KIND`` (for an activity named by
+        the cell, every kind its values name). Stages and ignored columns feed none."""
+        found = []
+        for target in self.targets:
+            if target.kind == "field":
+                found.append(target.name)
+            elif target.kind == "custom":
+                found.append(CUSTOM_PREFIX + target.name)
+            elif target.kind == "count":
+                found.append("activity." + target.name)
+            elif target.kind == "activities" and target.values is not None:
+                kinds = set(target.values.values()) | {target.other_value}
+                found += ["activity." + kind for kind in kinds if kind is not None]
+        return found
 
 
 @dataclass(frozen=True)
@@ -105,8 +126,16 @@ class Mapping:
         key = header_key(name)
         return next((column for column in self.columns if column.key == key), None)
 
+    @property
+    def after_contact(self) -> list[str]:
+        """What the columns marked ``after_contact`` feed (sorted, each once): every
+        contact this mapping imports records it, so a learner leaves it out."""
+        return sorted({source for column in self.columns if column.after_contact
+                       for source in column.sources()})
+
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "source": self.source, "guessed": self.guessed,
                 "match_on": list(self.match_on), "defaults": dict(self.defaults),
+                "after_contact": self.after_contact,
                 "columns": {column.column: [target.describe() for target in column.targets]
                             for column in self.columns}}

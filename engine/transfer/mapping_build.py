@@ -4,6 +4,13 @@ Every mistake is a ``ConfigError`` naming the file and line, like the rules: an
 unknown key (with the closest allowed one), a field that does not exist, a
 translation the field cannot take. Translations are checked here, at load, so a
 typo fails once and not on every row. ``mapping_file`` reads the YAML.
+
+Entry options besides the target: ``values``, ``other``, ``per``, ``at``,
+``date_format``, ``optional: true`` (the column may be missing) and
+``after_contact: true`` (the column was filled in after the sales contact: imported
+as usual, but every contact records what it fed in ``after_contact``, and a learner
+leaves that out; see ``ColumnMap.sources``). Both flags, on any entry of a column,
+mark the whole column.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ from funnel.engine.transfer.mapping import (MAPPING_FORMAT, MATCH_KEYS, SPECIAL_
 from funnel.engine.yaml_lines import Located
 
 _ENTRY_KEYS = {"field", "custom", "activity", "values", "other", "per", "at", "optional",
-               "date_format"}
+               "date_format", "after_contact"}
 _OTHER_WORDS = ("keep", "empty", "error")
 _TRUE_WORDS = {"true", "yes", "on"}
 _FALSE_WORDS = {"false", "no", "off"}
@@ -169,17 +176,20 @@ class _Builder:
             raise self.error(line, f"column {column!r}: say what it feeds (a field, custom, "
                              "ignore, or an entry with field/activity/custom)")
         optional = False
+        after_contact = False  # on any entry, it marks the whole column (as optional does)
         targets = []
         for item in items:
             if isinstance(item, Located):
                 optional = optional or self.flag(item, "optional", f"column {column!r}", False)
+                after_contact = after_contact or self.flag(item, "after_contact",
+                                                           f"column {column!r}", False)
                 targets.append(self.entry(column, item, date_format))
             elif isinstance(item, str) or item is None:
                 targets.append(self.shorthand(column, item or "", line))
             else:
                 raise self.error(line, f"column {column!r}: give a field name or an entry with "
                                  "field/activity/custom, not {item!r}")
-        return ColumnMap(column, tuple(targets), optional, line)
+        return ColumnMap(column, tuple(targets), optional, line, after_contact=after_contact)
 
     def shorthand(self, column: str, name: str, line: int) -> Target:
         name = name.strip()

@@ -29,7 +29,7 @@ def mapping_presets() -> list[str]:
     for path in sorted(presets_dir().glob("*.yaml")):
         try:
             with open(path, encoding="utf-8") as handle:
-                head = handle.read(4096)
+                head = handle.read(65_536)  # the format's comment block comes first
         except OSError:
             continue
         if any(line.startswith("funnel_mapping:") for line in head.splitlines()):

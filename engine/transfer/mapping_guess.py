@@ -16,7 +16,9 @@ from funnel.engine.transfer.mapping import (CUSTOM_PREFIX, DERIVED_COLUMNS, Colu
                                             Target)
 
 _SYNONYMS: dict[str, tuple[str, ...]] = {
-    "name": ("name", "fullname", "contactname", "contact", "person", "leadname",
+    # Not a bare "contact": in many exports it is how a person was reached (cellular,
+    # telephone), and a guess would have named everyone "cellular".
+    "name": ("name", "fullname", "contactname", "contactperson", "person", "leadname",
              "firstname", "givenname", "forename", "lastname", "surname", "familyname"),
     "email": ("email", "emailaddress", "mail", "workemail", "businessemail", "emailaddr"),
     "phone": ("phone", "phonenumber", "telephone", "tel", "mobile", "mobilephone", "cell",
@@ -72,6 +74,9 @@ def guess_mapping(header: Iterable[str], name: str = "best guess") -> Mapping:
         if export and column == "id":
             columns.append(ColumnMap(column, (Target("funnel_id"),),
                                      note="read back into its own database"))
+        elif export and column == "after_contact":
+            columns.append(ColumnMap(column, (Target("after_contact"),),
+                                     note="what was recorded after contact"))
         elif export and column in DERIVED_COLUMNS:
             columns.append(ColumnMap(column, (Target("ignore"),),
                                      note="derived by the rules: not imported"))

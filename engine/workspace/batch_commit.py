@@ -23,6 +23,7 @@ from typing import Callable, Sequence
 from funnel.engine.history import entry as history_entry
 from funnel.engine.model import (new_contact, parse_datetime, validate_activity, validate_changes,
                                  validate_custom)
+from funnel.engine.model.after_contact import merged_after_contact
 from funnel.engine.rules.classify import classify
 from funnel.engine.store.contacts import Encoded
 from funnel.engine.transfer.batch import (BatchConflict, BatchConflicts, BatchResult,
@@ -277,6 +278,10 @@ class BatchCommitter:
                             for a in value if a not in old]
                 history += [history_entry(now, by, "field", field="activities", before=a,
                                           after=None, why=why) for a in old if a not in value]
+            elif name == "after_contact":  # sources recorded after contact: a union
+                value = merged_after_contact(was, value)
+                history.append(history_entry(now, by, "field", field=name, before=was,
+                                             after=value, why=why))
             elif name == "custom":
                 value = validate_custom(value)
                 old = was or {}

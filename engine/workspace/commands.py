@@ -1,5 +1,5 @@
 """The commands that change contacts: add, edit, move, disqualify, unpin, adjust a
-score, log an activity, and the draft preview a form shows before an edit.
+score, and the draft preview a form shows before an edit (logging work: ``work_log``).
 
 Each validates first, then builds the new document from the contact as it is on disk
 and commits through ``Writer`` (the one write path), which records undo, drops stale
@@ -13,8 +13,7 @@ from datetime import datetime
 from typing import Any, Iterable, Mapping
 
 from funnel.engine.errors import Conflict, FieldError, FunnelError
-from funnel.engine.history import entry as history_entry
-from funnel.engine.model import format_datetime, new_contact, validate_activity
+from funnel.engine.model import new_contact
 from funnel.engine.rules.classify import Classification, classify
 from funnel.engine.workspace.bulk import bulk_work
 from funnel.engine.workspace.cache import ClassificationCache
@@ -25,7 +24,7 @@ from funnel.engine.workspace.events import ChangeEvent
 from funnel.engine.workspace.expectations import check_expectation_names, override_reasons
 from funnel.engine.workspace.shared import Shared
 from funnel.engine.workspace.undo import UndoHistory
-from funnel.engine.workspace.writer import Writer, Written
+from funnel.engine.workspace.writer import Build, Writer, Written
 
 
 @dataclass(frozen=True)
@@ -89,11 +88,24 @@ class Commands:
              overrides: Mapping[str, str] | None = None) -> EditResult:
         """Validate, classify, persist and record an edit of some fields, refused
         (Conflict) if a field in ``expect`` no longer holds the value expected."""
-        rules = self._shared.rules
-        clean = validated(rules, changes)
-        expect = _checked(expect)
+        clean = validated(self._shared.rules, changes)
+        expect = checked_expectation(expect)
         before = self._cache.classification(contact_id)
         changed: Changed = {}
+        build = self.edit_builder(clean, by, why, overrides, changed)
+        label = f"edit {', '.join(clean)} of {self.named(contact_id)}"
+        self._writer.change(contact_id, "edit", by, label, clean, build, expect=expect,
+                            record=self._undo.recorder(contact_id, label))
+        return EditResult(contact_id, dict(changed), before,
+                          self._cache.classification(contact_id))
+
+    def edit_builder(self, clean: dict[str, Any], by: str, why: str | None,
+                     overrides: Mapping[str, str] | None = None,
+                     changed: Changed | None = None) -> Build:
+        """How an edit of ``clean`` (validated values) builds the new document from the
+        contact as it is now; ``changed`` hears field -> (old, new)."""
+        rules = self._shared.rules
+        changed = {} if changed is None else changed
 
         def build(current: dict) -> dict | None:
             now = self._shared.clock()
@@ -105,12 +117,12 @@ class Commands:
             record_stage(new, classify(new, rules, now), rules, now, by,
                          cause=", ".join(changed))
             return new
+        return build
 
-        label = f"edit {', '.join(clean)}"
-        self._writer.change(contact_id, "edit", by, label, clean, build, expect=expect,
-                            record=self._undo.recorder(contact_id, label))
-        return EditResult(contact_id, dict(changed), before,
-                          self._cache.classification(contact_id))
+    def named(self, contact_id: int) -> str:
+        """How an undo description names a contact: its name, else email, else #id."""
+        document = self._shared.store.get(contact_id) or {}
+        return str(document.get("name") or document.get("email") or f"#{contact_id}")
 
     def override(self, conflict: Conflict, by: str, why: str | None = None) -> EditResult:
         """Apply a refused edit over the values that refused it, knowingly: based on
@@ -125,32 +137,54 @@ class Commands:
 
     def move(self, contact_id: int, stage_id: str, why: str, by: str,
              expect: Mapping[str, Any] | None = None) -> EditResult:
-        """A person moves a contact to a stage. Moving back or out pins the stage."""
+        """A person moves a contact to a stage. Moving back or out pins the stage;
+        moving forward never does (see ``move_changes``)."""
+        changes = self.move_changes(contact_id, stage_id, why)
+        return self._manual_stage(contact_id, stage_id, changes, why.strip(), by, expect)
+
+    def move_changes(self, contact_id: int, stage_id: str, why: str) -> dict[str, Any]:
+        """The fields a hand move to ``stage_id`` sets (checked first).
+
+        Back or out: a pin, or the rules would move the contact on again. Forward: the
+        stage is entered and automatic moves (forward only) keep it, so no pin; a pin
+        the contact had is released, unless the rules give a stage beyond the target
+        (releasing it would let them move the contact past where the person put it).
+        """
         rules = self._shared.rules
         if not (why or "").strip():
             raise FieldError("why", "a reason is required to move a contact by hand")
         target = rules.by_id.get(stage_id)
         if target is None:
             raise not_a_stage(rules, "stage", stage_id)
-        current = rules.by_id.get(self._cache.classification(contact_id).stage)
+        result = self._cache.classification(contact_id)
+        current = rules.by_id.get(result.stage)
         backward = current is not None and (target.is_exit or current.is_exit
                                             or target.order < current.order)
-        changes: dict[str, Any] = {}
-        if backward or self._shared.document(contact_id).get("stage_pin"):
-            changes = {"stage_pin": stage_id, "pin_reason": why.strip()}
-        return self._manual_stage(contact_id, target.id, changes, why.strip(), by, expect)
+        pin = {"stage_pin": stage_id, "pin_reason": why.strip()}
+        if backward:
+            return pin
+        if not self._shared.document(contact_id).get("stage_pin"):
+            return {}
+        by_rules = rules.by_id.get(result.rules_stage)
+        if by_rules is not None and not by_rules.is_exit and by_rules.order <= target.order:
+            return {"stage_pin": None, "pin_reason": None}
+        return pin
 
     def disqualify(self, contact_id: int, reason: str, by: str,
                    expect: Mapping[str, Any] | None = None) -> EditResult:
+        changes = self.disqualify_changes(reason)
+        return self._manual_stage(contact_id, "disqualified", changes, reason.strip(), by,
+                                  expect)
+
+    def disqualify_changes(self, reason: str) -> dict[str, Any]:
+        """The fields disqualifying sets (checked first)."""
         rules = self._shared.rules
         if not (reason or "").strip():
             raise FieldError("reason", "a reason is required to disqualify a contact")
         if "disqualified" not in rules.by_id:
             raise FunnelError(f"the rules {rules.name!r} have no 'disqualified' exit")
-        changes = {"stage_pin": "disqualified", "pin_reason": reason.strip(),
-                   "disqualify_reason": reason.strip()}
-        return self._manual_stage(contact_id, "disqualified", changes, reason.strip(), by,
-                                  expect)
+        return {"stage_pin": "disqualified", "pin_reason": reason.strip(),
+                "disqualify_reason": reason.strip()}
 
     def unpin(self, contact_id: int, why: str, by: str) -> EditResult:
         return self.edit(contact_id, {"stage_pin": None, "pin_reason": None}, by, why)
@@ -163,39 +197,35 @@ class Commands:
                                       "score_adjustment_reason": reason.strip() or None
                                       if points else None}, by, reason, expect)
 
-    def log_activity(self, contact_id: int, kind: str, at: str | None, count: int,
-                     by: str) -> EditResult:
-        rules = self._shared.rules
-        activity = validate_activity({"kind": kind,
-                                      "at": at or format_datetime(self._shared.clock()),
-                                      "count": count})
-        before = self._cache.classification(contact_id)
-
-        def build(current: dict) -> dict:
-            now = self._shared.clock()
-            new = dict(current)
-            new["activities"] = sorted((current.get("activities") or []) + [activity],
-                                       key=lambda a: a["at"])
-            new["history"] = current["history"] + [history_entry(now, by, "activity",
-                                                                 after=activity)]
-            record_stage(new, classify(new, rules, now), rules, now, by, cause=kind)
-            return new
-
-        label = f"log {kind}"
-        self._writer.change(contact_id, "edit", by, label, {}, build,
-                            record=self._undo.recorder(contact_id, label))
-        return EditResult(contact_id, {}, before, self._cache.classification(contact_id))
-
     def _manual_stage(self, contact_id: int, stage_id: str, changes: dict[str, Any],
                       why: str, by: str, expect: Mapping[str, Any] | None) -> EditResult:
-        rules = self._shared.rules
         before = self._cache.classification(contact_id)
-        clean = validated(rules, changes)
-        if expect is None:  # based on the stage and the fields this session shows
-            shown = self._shared.document(contact_id)
-            expect = {"stage": before.stage, **{name: shown.get(name) for name in clean}}
-        expect = _checked(expect)
+        clean = validated(self._shared.rules, changes)
+        expect = checked_expectation(self.stage_expectation(contact_id, clean, expect))
         changed: Changed = {}
+        build = self.stage_builder(stage_id, clean, why, by, changed)
+        label = (f"disqualify {self.named(contact_id)}" if stage_id == "disqualified"
+                 else f"move {self.named(contact_id)} to {stage_id}")
+        self._writer.change(contact_id, "move", by, label, clean, build, expect=expect,
+                            record=self._undo.recorder(contact_id, label))
+        return EditResult(contact_id, dict(changed), before,
+                          self._cache.classification(contact_id))
+
+    def stage_expectation(self, contact_id: int, clean: Mapping[str, Any],
+                          expect: Mapping[str, Any] | None) -> Mapping[str, Any]:
+        """What a hand move is based on: ``expect``, else the stage and the fields it
+        sets as this session shows them."""
+        if expect is not None:
+            return expect
+        shown = self._shared.document(contact_id)
+        return {"stage": self._cache.classification(contact_id).stage,
+                **{name: shown.get(name) for name in clean}}
+
+    def stage_builder(self, stage_id: str, clean: dict[str, Any], why: str, by: str,
+                      changed: Changed | None = None) -> Build:
+        """How a hand move to ``stage_id`` (setting ``clean``) builds the new document."""
+        rules = self._shared.rules
+        changed = {} if changed is None else changed
 
         def build(current: dict) -> dict | None:
             now = self._shared.clock()
@@ -206,15 +236,11 @@ class Commands:
             if shown != stage_id:
                 enter_stage(new, stage_id, rules, now, by, shown, why)
             return None if new == current else new
-
-        label = f"move to {stage_id}"
-        self._writer.change(contact_id, "move", by, label, clean, build, expect=expect,
-                            record=self._undo.recorder(contact_id, label))
-        return EditResult(contact_id, dict(changed), before,
-                          self._cache.classification(contact_id))
+        return build
 
 
-def _checked(expect: Mapping[str, Any] | None) -> dict[str, Any] | None:
+def checked_expectation(expect: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """``expect`` as a dict, its names checked (FieldError for a name not expectable)."""
     if expect is None:
         return None
     check_expectation_names(expect)

@@ -24,16 +24,20 @@ from funnel.engine.rules.ruleset import Rules
 from funnel.engine.store.contacts import ContactStore
 from funnel.engine.transfer.batch import BatchResult, BatchUpdate, LiveBatch, NewContact
 from funnel.engine.workspace.batch_commit import BatchCommitter
-from funnel.engine.workspace.bulk import Counts, bulk_work, count
+from funnel.engine.workspace.bulk import bulk_work
+from funnel.engine.workspace.bulk_edit import BulkActions, BulkResult, Expectations
 from funnel.engine.workspace.cache import ClassificationCache
 from funnel.engine.workspace.commands import Commands, EditResult
 from funnel.engine.workspace.events import ChangeEvent, EventBus, Subscriber
-from funnel.engine.workspace.query import SORTS_READING_MORE, parse_query, sort_key
+from funnel.engine.workspace.column_rows import Counts
 from funnel.engine.workspace.shared import Clock, Shared
-from funnel.engine.workspace.undo import UndoHistory
+from funnel.engine.workspace.undo import Undone, UndoHistory
 from funnel.engine.workspace.writer import Writer
+from funnel.engine.workspace.desk_work import DeskWork
 
 if TYPE_CHECKING:
+    from funnel.engine.learn.model_file import Model
+    from funnel.engine.learn.score import Scored
     from funnel.engine.transfer.importer import ImportPlan, ImportResult
 
 __all__ = ["ChangeEvent", "EditResult", "Row", "Workspace", "bulk_work"]
@@ -59,7 +63,7 @@ class Row:
     classification: Classification
 
 
-class Workspace:
+class Workspace(DeskWork):  # DeskWork: log work, duplicates, merge (issue #15)
     def __init__(self, store: ContactStore, rules: Rules, *, clock: Clock = utc_now,
                  user: str | None = None) -> None:
         self._store = store
@@ -83,7 +87,12 @@ class Workspace:
         return cls(ContactStore(path, create=create), rules, clock=clock, user=user)
 
     def close(self) -> None:
-        self._store.close()
+        """Close the store, first writing the column cache if this session built or
+        updated the columns (so the next ``stats`` or start need not parse every contact)."""
+        try:
+            self._cache.save()
+        finally:
+            self._store.close()
 
     def __enter__(self) -> "Workspace":
         return self
@@ -137,55 +146,37 @@ class Workspace:
         (an export of every contact should not hold every explanation in memory)."""
         return self._cache.explained(contact_id)
 
-    def classify_all(self, progress: Progress | None = None) -> dict[int, Classification]:
-        """Classify every contact (cached until an edit, a rules change or a new day).
+    def classify_all(self, progress: Progress | None = None) -> Mapping[int, Classification]:
+        """Every contact's classification by id, without explanations
+        (``classification(id)`` gives one with it).
 
-        Bulk results carry no explanation (``classification(id)`` derives it when
-        asked). What does not depend on the rules is kept between passes: the slim
-        copy of each contact and the summary of its activities, so a rules change
-        reclassifies without parsing the documents again. Above ``forked.MIN_ITEMS``
-        a forked child does half the work. ``progress`` hears (done, total) every few
-        thousand contacts; another thread may edit meanwhile (contacts it touches
-        are re-derived on their next use).
+        Made over the columns (kept until an edit, a rules change or a new day) and read
+        back per contact when asked. ``progress`` hears (done, total) while the columns
+        are first built.
         """
         return self._cache.classify_all(progress)
 
     def select(self, query: str | None = None, sort: str = "attention",
                descending: bool = False) -> list[int]:
-        """The ids of the contacts matching ``query``, in ``sort`` order.
+        """The ids of the contacts matching ``query`` (see ``engine.workspace.query``),
+        in ``sort`` order (``engine.workspace.sorting``).
 
-        Only ids are kept, so a list of 100,000 costs little; read each row with
-        ``row(id)`` when it is shown.
+        Answered from the columns: a mask per filter term and one sort over arrays, so
+        no document is read per keystroke. Only ids are kept, so a list of 100,000
+        costs little; read each row with ``row(id)`` when it is shown.
         """
-        test = parse_query(query, self.user)
-        classes = self.classify_all()
-        key = sort_key(sort, self._stage_order())
-        keyed = []
-        # The slim copies the bulk pass kept hold every field the filter and the sort
-        # read (but custom fields and updated_at): no document is parsed per keystroke.
-        full = test.reads_custom or sort in SORTS_READING_MORE
-        with bulk_work():
-            for contact_id, document in self._cache.readable(full):
-                result = classes.get(contact_id) or self.classification(contact_id)
-                if test(document, result):
-                    keyed.append((key((contact_id, document, result)), contact_id))
-        keyed.sort(reverse=descending)
-        return [contact_id for _, contact_id in keyed]
+        return self._cache.select(query, sort, descending, self.user)
 
     def row(self, contact_id: int) -> tuple[dict, Classification]:
         """One contact and its classification, to show. The dict is shared: never mutate it."""
         return self._shared.document(contact_id), self.classification(contact_id)
 
     def contacts(self, query: str | None = None, sort: str = "attention") -> list[Row]:
-        test = parse_query(query, self.user)
-        classes = self.classify_all()
-        rows = [(cid, doc, classes[cid]) for cid, doc in self._store.items()
-                if test(doc, classes[cid])]
-        rows.sort(key=sort_key(sort, self._stage_order()))
-        return [Row(*row) for row in rows]
+        return [Row(contact_id, *self.row(contact_id))
+                for contact_id in self.select(query, sort)]
 
     def stats(self) -> Counts:
-        return count(self.classify_all().values(), self.rules)
+        return self._cache.counts()
 
     def preview(self, contact_id: int, changes: dict[str, Any]) -> Classification:
         """Classify a draft of the contact with ``changes`` applied; nothing is written.
@@ -193,9 +184,6 @@ class Workspace:
         Raises FieldError for a value that cannot be stored, like ``edit`` would.
         """
         return self._commands.preview(contact_id, changes)
-
-    def _stage_order(self) -> dict[str, int]:
-        return {stage.id: stage.order for stage in self.rules.stages + self.rules.exits}
 
     # -- writing (each command commits through the one write path) --------
     def add(self, fields: dict[str, Any], by: str | None = None) -> int:
@@ -243,10 +231,6 @@ class Workspace:
         return self._commands.adjust_score(contact_id, points, check_reason(reason, "reason"),
                                            self._by(by), expect)
 
-    def log_activity(self, contact_id: int, kind: str, at: str | None = None,
-                     count: int = 1, by: str | None = None) -> EditResult:
-        return self._commands.log_activity(contact_id, kind, at, count, self._by(by))
-
     # -- undo / redo ---------------------------------------------------------
     @property
     def can_undo(self) -> bool:
@@ -256,11 +240,12 @@ class Workspace:
     def can_redo(self) -> bool:
         return self._undo.can_redo
 
-    def undo(self, by: str | None = None) -> int:
-        """Undo this session's last change (stage included); returns the contact id."""
+    def undo(self, by: str | None = None) -> Undone:
+        """Undo this session's last action (stage included; a bulk action as a whole);
+        the answer says what it undid (``Undone.message``: "Undo: assign 3 contacts…")."""
         return self._undo.undo(self._by(by))
 
-    def redo(self, by: str | None = None) -> int:
+    def redo(self, by: str | None = None) -> Undone:
         return self._undo.redo(self._by(by))
 
     # -- subscriptions -------------------------------------------------------
@@ -320,3 +305,76 @@ class Workspace:
         field someone changed is a conflict in the result (``strict``: BatchConflicts,
         nothing written)."""
         return self._batches.commit_live(batch, by, strict=strict, progress=progress)
+
+    # -- bulk actions (issue #15) ---------------------------------------------
+    # One commit, one journal record and one undo entry each (engine.workspace.bulk_edit).
+    # ``expect``: contact id -> field -> value as the person saw it when they marked it;
+    # a contact changed since is a Conflict in the result, the others are written.
+    @property
+    def _bulk(self) -> BulkActions:
+        return BulkActions(self._shared, self._cache, self._writer, self._undo,
+                           self._commands)
+
+    def bulk_edit(self, ids: Sequence[int], changes: Mapping[str, Any], by: str | None = None,
+                  why: str | None = None, *, expect: Expectations | None = None,
+                  description: str | None = None) -> BulkResult:
+        """Set the same ``changes`` on every contact of ``ids`` (a bad value: FieldError,
+        nothing written); ``description`` names it for undo ("{contacts}": the count)."""
+        return self._bulk.edit({contact_id: changes for contact_id in ids}, self._by(by),
+                               check_reason(why, "why"), expect, description)
+
+    def bulk_edit_each(self, changes: Mapping[int, Mapping[str, Any]], by: str | None = None,
+                       why: str | None = None, *, expect: Expectations | None = None,
+                       description: str | None = None) -> BulkResult:
+        """Like ``bulk_edit``, with each contact's own changes (id -> field -> value)."""
+        return self._bulk.edit(changes, self._by(by), check_reason(why, "why"), expect,
+                               description)
+
+    def owners(self) -> list[tuple[str, int]]:
+        """The people who own contacts, with how many each owns, most first (counted
+        over the owner column: no document is read)."""
+        return self._cache.owner_counts()
+
+    def bulk_assign(self, ids: Sequence[int], owners: Sequence[str], by: str | None = None,
+                    *, expect: Expectations | None = None) -> BulkResult:
+        """Give the contacts to ``owners`` in turn, in the order given (round-robin)."""
+        return self._bulk.assign(ids, owners, self._by(by), expect)
+
+    def bulk_move(self, stages: Mapping[int, str], why: str, by: str | None = None, *,
+                  expect: Expectations | None = None, description: str | None = None
+                  ) -> BulkResult:
+        """Move each contact to its stage (id -> stage) by hand, as ``move`` does."""
+        return self._bulk.move(stages, check_reason(why, "why"), self._by(by), expect,
+                               description)
+
+    def bulk_disqualify(self, ids: Sequence[int], reason: str, by: str | None = None, *,
+                        expect: Expectations | None = None) -> BulkResult:
+        return self._bulk.disqualify(ids, check_reason(reason, "reason"), self._by(by), expect)
+
+    @property
+    def undo_description(self) -> str | None:
+        """What ``undo`` would undo now, in words; None when there is nothing."""
+        return self._undo.undo_description
+
+    @property
+    def redo_description(self) -> str | None:
+        return self._undo.redo_description
+
+    # -- learned likelihood (issue #14) ------------------------------------
+    def likelihood_model(self) -> Model | None:
+        """The model ``funnel learn`` saved beside this database, or None; FunnelError
+        if it cannot be read."""
+        from funnel.engine.learn.model_file import load_model, model_path
+
+        return load_model(model_path(self._store.path))
+
+    def likelihood(self, contact_id: int, model: Model) -> tuple[float, list[dict[str, Any]]]:
+        """One contact's likelihood (0-1) under ``model`` and its factors, weightiest first."""
+        from funnel.engine.learn.score import likelihood_of
+
+        return likelihood_of(model, contact_id, self._shared.document(contact_id), self.now())
+
+    def likelihoods(self, model: Model) -> Scored:
+        """Every contact scored under ``model`` (``engine.learn.score.Scored``: ids,
+        likelihoods, factors per row), read from the columns (no document is parsed)."""
+        return self._cache.scored(model)

@@ -1,4 +1,4 @@
-"""The filter language for contact lists, and the sort orders.
+"""The filter language for contact lists, evaluated over columns.
 
 A query is words separated by spaces; a contact must match all of them::
 
@@ -6,12 +6,20 @@ A query is words separated by spaces; a contact must match all of them::
     tag:vip  country:poland  industry:software      field is (prefix of) value
     custom.City:mumbai                                an imported custom field
     score>60  fit>=20  engagement<10  grade>=3       numeric comparison
+    likely>=60                                        the learned likelihood, in %
+    size>=50  custom.Age>30                           (a custom field compares as a
+                                                      number where it holds one)
+    created>=2026-12-01  created<2026-12-01T09:00:00Z a moment (UTC)
+    created:today  created:yesterday  follow_up:2026-12-24   within that day
+    created<7d  last_activity>30d  follow_up<=0d       how long ago: h, d or w
     overdue  rotting  manual  unowned                 flags
     -stage:lost  -tag:vip                             a leading '-' negates a term
     acme  "van dijk"                                  text in name, company, email, title
 
 ``owner:me`` means the user the workspace was opened for. Values compare
 case-insensitively; ``stage:`` and ``temp:`` accept a comma list (stage:lead,prospect).
+Each term is a mask over every row at once (``Query.mask``); a term over text is
+decided once per distinct value and gathered by code.
 """
 
 from __future__ import annotations
@@ -21,45 +29,43 @@ import shlex
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from funnel.engine.rules.classify import Classification
+import numpy as np
+
 from funnel.engine.errors import FunnelError
 from funnel.engine.model import TEXT_SEARCH_FIELDS
+from funnel.engine.workspace.dates_filter import DATE_NAMES, date_term
+from funnel.engine.workspace.list_context import ListContext
 
-Test = Callable[[dict, Classification], bool]
+Term = Callable[[ListContext], np.ndarray]
 
-_FIELD_TERMS = {
-    "stage": lambda d, c: c.stage,
-    "temp": lambda d, c: c.temperature,
-    "temperature": lambda d, c: c.temperature,
-    "grade": lambda d, c: str(c.grade),
-    "type": lambda d, c: c.lead_type or "none",
-    "source": lambda d, c: d.get("source"),
-    "owner": lambda d, c: d.get("owner"),
-    "country": lambda d, c: d.get("country"),
-    "industry": lambda d, c: d.get("industry"),
-    "company": lambda d, c: d.get("company"),
+# Terms on a classification output: name -> which output.
+_CLASS_TERMS = {"stage": "stage", "temp": "temperature", "temperature": "temperature",
+                "type": "lead_type"}
+_FIELD_TERMS = {"source": "source", "owner": "owner", "country": "country",
+                "industry": "industry", "company": "company"}
+_NUMBERS: dict[str, Callable[[ListContext], tuple[np.ndarray, np.ndarray]]] = {
+    "score": lambda x: (x.result.score.astype(np.float64), _everywhere(x)),
+    "fit": lambda x: (x.result.fit.astype(np.float64), _everywhere(x)),
+    "engagement": lambda x: (x.result.engagement.astype(np.float64), _everywhere(x)),
+    "grade": lambda x: (x.result.grade.astype(np.float64), _everywhere(x)),
+    "size": lambda x: _present(x.table.numbers("company_size")),
+    "likely": lambda x: _likely_percent(x),
 }
-_NUMBERS = {
-    "score": lambda d, c: c.score,
-    "fit": lambda d, c: c.fit,
-    "engagement": lambda d, c: c.engagement,
-    "grade": lambda d, c: c.grade,
-    "size": lambda d, c: d.get("company_size"),
+_FLAGS: dict[str, Term] = {
+    "overdue": lambda x: x.result.overdue.astype(bool),
+    "rotting": lambda x: x.result.rotting.astype(bool),
+    "manual": lambda x: x.result.manual.astype(bool),
+    "unowned": lambda x: _field_table(x, "owner", lambda text: not text),
 }
-_FLAGS: dict[str, Test] = {
-    "overdue": lambda d, c: c.overdue,
-    "rotting": lambda d, c: c.rotting,
-    "manual": lambda d, c: c.manual,
-    "unowned": lambda d, c: not d.get("owner"),
-}
-_COMPARISON = re.compile(r"^([a-z_]+)(>=|<=|>|<|=)(-?\d+(?:\.\d+)?)$")
-_OPS = {
-    ">": lambda a, b: a > b, ">=": lambda a, b: a >= b, "<": lambda a, b: a < b,
-    "<=": lambda a, b: a <= b, "=": lambda a, b: a == b,
+_COMPARISON = re.compile(r"^([a-z_]+|custom\.[^<>=:]+)(>=|<=|>|<|=)(.+)$", re.IGNORECASE)
+_NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
+OPS: dict[str, Callable[[Any, Any], Any]] = {
+    ">": np.greater, ">=": np.greater_equal, "<": np.less, "<=": np.less_equal,
+    "=": np.equal,
 }
 
-SORTS = ("attention", "score", "name", "company", "stage", "grade", "temperature", "type",
-         "source", "owner", "created", "follow_up", "updated")
+SORTS = ("attention", "score", "likely", "name", "company", "stage", "grade", "temperature",
+         "type", "source", "owner", "created", "last_activity", "follow_up", "updated")
 
 # Built-in views: a name, and the filter it stands for.
 VIEWS = {
@@ -70,114 +76,179 @@ VIEWS = {
     "rotting": "rotting",
     "mine": "owner:me",
 }
-_TEMPERATURE_RANK = {"hot": 0, "warm": 1, "cold": 2}
 
 
 @dataclass(frozen=True)
 class Query:
     text: str
-    tests: tuple[Test, ...]
-    # It tests imported custom fields, which slim copies of contacts leave out.
-    reads_custom: bool = False
+    terms: tuple[Term, ...]
 
-    def __call__(self, document: dict, classification: Classification) -> bool:
-        for test in self.tests:
-            if not test(document, classification):
-                return False
-        return True
+    def mask(self, context: ListContext) -> np.ndarray:
+        """Which rows match every term (dead rows never do)."""
+        found = context.table.live().copy()
+        for term in self.terms:
+            found &= term(context)
+        return found
 
 
 def parse_query(text: str | None, me: str | None = None) -> Query:
+    """The query ``text`` as terms; a FunnelError names a term that cannot work."""
     text = (text or "").strip()
     try:
         words = shlex.split(text)
     except ValueError:
         raise FunnelError(f"filter {text!r}: a quote is not closed") from None
-    return Query(text, tuple(_term(word, me) for word in words),
-                 any(word.lstrip("-").lower().startswith("custom.") for word in words))
+    return Query(text, tuple(_term(word, me) for word in words))
 
 
-def _term(word: str, me: str | None) -> Test:
+def _term(word: str, me: str | None) -> Term:
     negate = word.startswith("-") and len(word) > 1 and not word[1:2].isdigit()
     test = _positive_term(word[1:] if negate else word, me)
     if negate:
-        return lambda d, c: not test(d, c)
+        return lambda context: ~test(context)
     return test
 
 
-def _positive_term(word: str, me: str | None) -> Test:
+def _positive_term(word: str, me: str | None) -> Term:
     lowered = word.lower()
     if lowered in _FLAGS:
         return _FLAGS[lowered]
-    comparison = _COMPARISON.match(lowered)
-    if comparison and comparison.group(1) in _NUMBERS:
-        name, op, number = comparison.groups()
-        getter, compare, bound = _NUMBERS[name], _OPS[op], float(number)
-        return lambda d, c: (value := getter(d, c)) is not None and compare(value, bound)
+    comparison = _COMPARISON.match(word)
+    if comparison:
+        found = _comparison(word, *comparison.groups())
+        if found is not None:
+            return found
     key, colon, value = word.partition(":")
     key = key.lower()
+    if colon and key in DATE_NAMES:
+        return date_term(word, key, "=", value)
     if colon and key.startswith("custom.") and len(key) > 7:
         name, wanted = word.partition(":")[0][7:], value.lower()
-        return lambda d, c: (str((d.get("custom") or {}).get(name, "")).lower()
-                             .startswith(wanted) if wanted
-                             else not (d.get("custom") or {}).get(name))
+        return lambda x: _custom_text(x, name, wanted)
     if colon and key == "tag":
         tag = value.lower()
-        return lambda d, c: tag in (d.get("tags") or ())
+        return lambda x: x.coded("tags").gather(
+            lambda tags: isinstance(tags, list) and tag in tags)
+    if colon and key in _CLASS_TERMS:
+        return _class_term(_CLASS_TERMS[key], _options(value))
     if colon and key in _FIELD_TERMS:
         if key == "owner" and value.lower() == "me":
             value = me or ""
-        getter = _FIELD_TERMS[key]
-        options = tuple(part for part in value.lower().split(",") if part)
-        if not options:
-            return lambda d, c: not getter(d, c)
-        return lambda d, c: _starts_with_any(getter(d, c), options)
+        return _prefix_term(_FIELD_TERMS[key], _options(value))
+    if colon and key == "grade":
+        options = _options(value)
+        return lambda x: _starts_any_table([str(grade) for grade in range(5)], options)[
+            np.clip(x.result.grade, 0, 4)]
     if colon and key:
         raise FunnelError(f"filter: unknown term {key!r}; use one of "
-                          + ", ".join(sorted(set(_FIELD_TERMS) | {"tag"})) + ", score>N, "
-                          + ", ".join(_FLAGS))
+                          + ", ".join(sorted(set(_FIELD_TERMS) | set(_CLASS_TERMS) | {"tag"}))
+                          + ", score>N, created>=DATE, created<7d, " + ", ".join(_FLAGS))
     needle = word.lower()
-    return lambda d, c: any(needle in (d.get(name) or "").lower() for name in TEXT_SEARCH_FIELDS)
+    return lambda x: _text_search(x, needle)
 
 
-def _starts_with_any(value: object, options: tuple[str, ...]) -> bool:
-    if value is None:
-        return False
-    text = str(value).lower()
-    return any(text == option or text.startswith(option) for option in options)
+def _comparison(word: str, name: str, op: str, bound: str) -> Term | None:
+    key = name.lower()
+    if key in DATE_NAMES:
+        return date_term(word, key, op, bound)
+    compare = OPS[op]
+    if key.startswith("custom.") and len(name) > 7:
+        if not _NUMBER.match(bound):
+            raise FunnelError(f"filter: {word!r}: {name} {op} needs a number, e.g. {name}{op}10")
+        custom_name, limit = name[7:], float(bound)
+        return lambda x: _custom_number(x, custom_name, compare, limit)
+    if key not in _NUMBERS:
+        return None
+    if not _NUMBER.match(bound):
+        raise FunnelError(f"filter: {word!r}: {key} compares with a number, "
+                          f"e.g. {key}{op}60")
+    getter, limit = _NUMBERS[key], float(bound)
+
+    def test(context: ListContext) -> np.ndarray:
+        values, present = getter(context)
+        return present & compare(values, limit)
+    return test
 
 
-# The sort orders that read a document field no slim copy keeps.
-SORTS_READING_MORE = frozenset({"updated"})
+def _likely_percent(context: ListContext) -> tuple[np.ndarray, np.ndarray]:
+    """The learned likelihood as a percentage (``likely>=60``), where there is one."""
+    values = context.likelihood() * 100.0
+    return values, ~np.isnan(values)
 
 
-SortKey = Callable[[tuple[int, dict, Classification]], tuple[Any, ...]]
+def _options(value: str) -> tuple[str, ...]:
+    return tuple(part for part in value.lower().split(",") if part)
 
 
-def sort_key(order: str, stage_order: dict[str, int]) -> SortKey:
-    """Keys for ``sorted`` over (id, document, classification) rows; ascending."""
-    if order == "attention":
-        # Overdue follow-ups and rotting contacts first, then hot before cold, best score.
-        return lambda row: (not row[2].overdue, not row[2].rotting,
-                            _TEMPERATURE_RANK.get(row[2].temperature, 3), -row[2].score, row[0])
-    if order == "score":
-        return lambda row: (-row[2].score, row[0])
-    if order in ("name", "company"):
-        return lambda row: ((row[1].get(order) or "\uffff").casefold(), row[0])
-    if order == "grade":
-        return lambda row: (-row[2].grade, -row[2].score, row[0])
-    if order == "temperature":
-        return lambda row: (_TEMPERATURE_RANK.get(row[2].temperature, 3), -row[2].score, row[0])
-    if order == "type":
-        return lambda row: (row[2].lead_type or "\uffff", -row[2].score, row[0])
-    if order in ("source", "owner"):
-        return lambda row: ((row[1].get(order) or "\uffff").casefold(), -row[2].score, row[0])
-    if order == "created":
-        return lambda row: (row[1].get("created_at") or "", row[0])
-    if order == "updated":
-        return lambda row: (row[1].get("updated_at") or "", row[0])
-    if order == "follow_up":
-        return lambda row: (row[1].get("follow_up") or "9999", row[0])
-    if order == "stage":
-        return lambda row: (stage_order.get(row[2].stage, 0), -row[2].score, row[0])
-    raise FunnelError(f"sort: unknown order {order!r}; use one of " + ", ".join(SORTS))
+def _everywhere(context: ListContext) -> np.ndarray:
+    return np.ones(context.rows, bool)
+
+
+def _present(numbers: Any) -> tuple[np.ndarray, np.ndarray]:
+    return numbers.values, numbers.present & ~np.isnan(numbers.values)
+
+
+def _starts_any_table(texts: list[str], options: tuple[str, ...]) -> np.ndarray:
+    """Per text: it equals or starts with one of ``options`` (none given: it is empty)."""
+    if not options:
+        return np.fromiter((not text for text in texts), bool, len(texts))
+    return np.fromiter((bool(text) and text.startswith(options) for text in texts), bool,
+                       len(texts))
+
+
+def _class_term(which: str, options: tuple[str, ...]) -> Term:
+    def test(context: ListContext) -> np.ndarray:
+        codes, names = context.names(which)
+        texts = [str(name if name is not None else "none").lower() for name in names]
+        if not options:
+            return np.zeros(context.rows, bool)
+        return _starts_any_table(texts, options)[codes]
+    return test
+
+
+def _prefix_term(field: str, options: tuple[str, ...]) -> Term:
+    return lambda x: _starts_any_field(x, field, options)
+
+
+def _starts_any_field(context: ListContext, field: str, options: tuple[str, ...]) -> np.ndarray:
+    texts, codes = context.lowered(field)
+    return _starts_any_table(texts, options)[codes]
+
+
+def _field_table(context: ListContext, field: str, test: Callable[[str], bool]) -> np.ndarray:
+    texts, codes = context.lowered(field)
+    return np.fromiter((test(text) for text in texts), bool, len(texts))[codes]
+
+
+def _text_search(context: ListContext, needle: str) -> np.ndarray:
+    found = np.zeros(context.rows, bool)
+    for field in TEXT_SEARCH_FIELDS:
+        texts, codes = context.lowered(field)
+        found |= np.fromiter((needle in text for text in texts), bool, len(texts))[codes]
+    return found
+
+
+def _custom_text(context: ListContext, name: str, wanted: str) -> np.ndarray:
+    coded = context.custom(name)
+    if not wanted:
+        return coded.gather(lambda value: not value)
+    return coded.gather(lambda value: value is not None and
+                        str(value).lower().startswith(wanted))
+
+
+def custom_number(value: Any) -> float:
+    """A custom field's value as a number (NaN where it holds none)."""
+    if isinstance(value, bool) or value is None:
+        return np.nan
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str) and _NUMBER.match(value.strip()):
+        return float(value)
+    return np.nan
+
+
+def _custom_number(context: ListContext, name: str, compare: Callable[[Any, Any], Any],
+                   limit: float) -> np.ndarray:
+    numbers = context.custom(name).gather(custom_number, np.float64)
+    with np.errstate(invalid="ignore"):
+        return ~np.isnan(numbers) & compare(numbers, limit)

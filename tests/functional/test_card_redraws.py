@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pytest
 
+from funnel.engine.rules.classify import classify
 from funnel.engine.rules.loading import load_rules
 from funnel.engine.workspace.facade import Workspace
 from funnel.tui.panes.contacts.card import ContactScreen, FieldList
@@ -71,9 +72,18 @@ async def test_a_saved_edit_draws_the_card_once(app, workspace, monkeypatch):
 
 
 async def test_changes_heard_after_a_save_are_still_drawn(app, workspace, bob):
+    fit_first = load_rules("fit-first")
     async with app.run_test(size=(100, 30)) as pilot:
         await settle(pilot, app)
-        target = app.contacts_pane.table.current
+        # A contact on the first screen whose score the other preset changes (the
+        # rules change below must show on the card).
+        table = app.contacts_pane.table
+        row = next(row for row, contact_id in enumerate(table.ids[:20])
+                   if workspace.classification(contact_id).score
+                   != classify(workspace.get(contact_id), fit_first, fixed_clock()).score)
+        table.action_jump(row)
+        await pilot.pause()
+        target = table.current
         await pilot.press("enter")
         await edit_title(pilot, app, "Chief Tester")
         await pilot.press("enter")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from funnel.engine.workspace.query import VIEWS
 from funnel.tui.panes.contacts.card import ContactScreen, FieldList
 from funnel.tui.dialogs.prompts import ChoiceDialog, TextDialog
+from funnel.tui.dialogs.views import ViewsDialog
 from funnel.tui.app.help_screen import HelpScreen
 
 from pilot_support import move_to, settle, shown_ids
@@ -71,8 +72,8 @@ async def test_views_picker(app, workspace):
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)
         await pilot.press("v")
-        assert isinstance(app.screen, ChoiceDialog)
-        await pilot.press("j", "j", "enter")  # all, inbox, hot
+        assert isinstance(app.screen, ViewsDialog)
+        await pilot.press("j", "j", "j", "enter")  # all, new, inbox, hot
         await settle(pilot, app)
         assert app.contacts_pane.view == "hot"
         assert shown_ids(app) == workspace.select(VIEWS["hot"], "attention")

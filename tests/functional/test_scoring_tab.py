@@ -223,6 +223,30 @@ async def test_editing_points_previews_the_distribution_under_the_draft(app):
         assert "1 unsaved change" in text_of(app.query_one("#scoring-status"))
 
 
+async def test_every_keystroke_previews_before_enter_and_esc_goes_back(app):
+    """The what-if follows the number as it is typed (issue #13): no Enter needed; Esc
+    drops the typed number and the preview returns to the applied draft (none)."""
+    workspace = app.workspace
+    before = workspace.stats()
+    async with app.run_test(size=(120, 36)) as pilot:
+        pane = await open_tab(pilot, app)
+        await type_number(pilot, pane, "fit.need.points", "4", submit=False)
+        draft = RulesText.of(workspace.rules).draft({"fit.need.points": 4})[1]
+        await wait_for(pilot, lambda: pane.settled and pane.draft_stats ==
+                       workspace.preview_rules(draft), "the preview of 4")
+        await pilot.press("0")  # now 40, still not applied
+        draft = RulesText.of(workspace.rules).draft({"fit.need.points": 40})[1]
+        expected = workspace.preview_rules(draft)
+        await wait_for(pilot, lambda: pane.settled and pane.draft_stats == expected,
+                       "the preview of 40")
+        assert expected["grades"] != before["grades"]
+        assert pane.editing == "fit.need.points" and pane.drafts == {}  # not applied
+        await pilot.press("escape")
+        await wait_for(pilot, lambda: pane.settled and pane.draft_stats is None,
+                       "the preview without a draft")
+        assert pane.current_stats == before
+
+
 async def test_engagement_cap_grades_and_half_life_are_editable(app):
     workspace = app.workspace
     async with app.run_test(size=(120, 36)) as pilot:

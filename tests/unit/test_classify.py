@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 
 from funnel.engine.rules.classify import ADJUSTMENT_RULE, classify
 from funnel.engine.rules.loading import load_rules, parse_rules
-from funnel.engine.rules.facts import shared_summary, slim_contact, summarise_activities
 from funnel.engine.model import ACTIVITY_KINDS, SOURCES, format_datetime, new_contact
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc)
@@ -286,21 +285,6 @@ def test_invariants(fields, stored, rules):
         assert result.manual and result.stage == document["stage_pin"]
 
 
-@settings(max_examples=300, deadline=None)
-@given(fields=_contacts, stored=_stored_stage, rules=st.sampled_from([DEFAULT, FIT_FIRST]))
-def test_bulk_classify_of_a_slim_copy_matches_the_full_document(fields, stored, rules):
-    # What Workspace.classify_all does: the slim copy (no history, no activities) with
-    # the cached activity summary, and no explanation. Only the explanation may differ.
-    document = new_contact(fields, NOW)
-    document.update(stage=stored, stage_rules=rules.name, notes="long text " * 50)
-    summary = summarise_activities(document, NOW, rules.half_life_days)
-    slim = slim_contact(document, rules.contact_keys, {})
-    assert "activities" not in slim and "history" not in slim and "notes" not in slim
-    full = classify(document, rules, NOW)
-    bulk = classify(slim, rules, NOW, shared_summary(summary), explain=False)
-    assert bulk.explanation is None
-    full.explanation = None
-    assert bulk == full
 
 
 def test_a_rules_change_rederives_everything():

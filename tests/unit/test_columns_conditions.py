@@ -100,9 +100,11 @@ def test_property_preset_conditions_agree_on_generated_documents(docs: list[dict
 NAMES = tuple(FIELDS) + ("bant", "bant_known", "has_contact", "age_days",
                          "last_activity_days", "days_in_stage", "overdue", "activities",
                          "fit", "engagement", "score", "stage", "grade") + tuple(
-    f"{prefix}.{kind}" for prefix in ("count", "days_since") for kind in ACTIVITY_KINDS[:6])
+    f"{prefix}.{kind}" for prefix in ("count", "days_since") for kind in ACTIVITY_KINDS[:6]) + (
+    "custom.City", "custom.city", "custom.Score", 'custom."Lead Quality"', "custom.age",
+    "custom.Missing")  # after grade: every phase reads them
 WORDS = ("yes", "no", "unknown", "referral", "won", "lost", "software", "vip", "lead",
-         "prospect", "none", "true", "false")
+         "prospect", "none", "true", "false", "Mumbai", "mumbai", '"34"', '"2.5"', "inf")
 NUMBERS = ("0", "1", "2", "-1", "2.5", "10", "50", "120", "1000", "5000", "5000.0",
            "999999999999999")
 
@@ -118,7 +120,8 @@ SCORING_NAMES = NAMES[:NAMES.index("fit")] + NAMES[NAMES.index("grade") + 1:]
 STAGE_NAMES = SCORING_NAMES + ("fit", "engagement", "score")
 NUMBER_NAMES = ("company_size", "budget_amount", "score_adjustment", "bant", "age_days",
                 "last_activity_days", "days_in_stage", "activities", "fit", "grade",
-                "count.webinar", "days_since.page_visit", "days_since.email_open")
+                "count.webinar", "days_since.page_visit", "days_since.email_open",
+                "custom.Score", "custom.age")
 
 
 def conditions_over(names: tuple[str, ...]) -> st.SearchStrategy[str]:
@@ -182,8 +185,16 @@ def test_demo_contacts_with_generated_conditions_agree() -> None:
              "company_size != 50", "days_since.call != 3", "budget_amount != 5000.0",
              "not company_size < 10", "company_size == true", "count.call >= 2.5",
              "company_size == budget_amount", "days_since.call != days_since.meeting",
-             "count.call <= count.meeting", "score_adjustment >= fit"]
+             "count.call <= count.meeting", "score_adjustment >= fit",
+             "custom.age >= 30", "custom.City in [mumbai, delhi]", 'custom."Lead Quality" '
+             'contains high', "custom.Score > custom.age", "custom.age == fit",
+             "company_size < custom.Score", "custom.City == none and custom.age != 34"]
     items = list(enumerate(demo_documents(300, seed=11), start=1))
+    customs = ({"City": "Mumbai", "age": "34"}, {"Lead Quality": "High in Relevance",
+                                                  "Score": "10", "age": "9"}, {},
+               {"City": "Delhi", "age": "abc", "Score": "2.5"})
+    for contact_id, document in items:
+        document["custom"] = customs[contact_id % len(customs)]
     assert_agree([compiled(text) for text in texts], items, later_facts(items, None, 5))
 
 

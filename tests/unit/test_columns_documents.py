@@ -79,14 +79,24 @@ def activity_lists(draw: st.DrawFn) -> list[dict]:
         st.sampled_from((1, 1, 1, 2, 7))), max_size=25))
 
 
+# Custom fields as imports leave them: text, some of it numbers ("34", "2.5", "-1e3"),
+# some of it almost numbers ("inf", "1_000"); names differing only by case.
+CUSTOM_NAMES = ("City", "city", "Score", "Lead Quality", "age")
+CUSTOM_TEXT = ("Mumbai", "mumbai", "Delhi", "34", "34.0", "0034", "2.5", "-1e3", "10", "9",
+               "inf", "nan", "1_000", "High in Relevance", "Might be", "yes", "none", "x" * 45,
+               "9" * 41)
+
+
 @st.composite
 def documents(draw: st.DrawFn) -> dict:
     """A stored contact document: validated like every stored one, then given the
     state the engine keeps (stage, since when, under which rules), its activities
-    sometimes out of order."""
+    sometimes out of order, and sometimes custom fields."""
     names = draw(st.lists(st.sampled_from(sorted(FIELDS)), unique=True, max_size=20))
     fields = {name: draw(_field_value(name)) for name in names}
     fields["activities"] = draw(activity_lists())
+    fields["custom"] = draw(st.dictionaries(st.sampled_from(CUSTOM_NAMES),
+                                            st.sampled_from(CUSTOM_TEXT), max_size=4))
     document = new_contact(fields, NOW)
     if draw(st.booleans()):
         document["stage"] = draw(st.sampled_from(STAGE_IDS + ("gone",)))

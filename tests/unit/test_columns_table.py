@@ -99,3 +99,13 @@ def test_growing_past_the_capacity_keeps_every_row() -> None:
     counts = FactColumns(table, NOW, HALF_LIFE).count("call")
     assert [counts.python(table.row_of[key]) for key in range(100)] == list(range(1, 101))
     assert table.values(table.row_of[42])["tags"] == ["a", "42"]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(IDS, documents()), max_size=30), st.integers(1, 6))
+def test_property_a_build_in_small_chunks_is_a_build_in_one(pairs: list, chunk: int) -> None:
+    """``build`` reads its documents a chunk at a time (bounded memory); an id seen in an
+    earlier chunk is replaced by the later document, as one big chunk does it."""
+    in_one = ContactColumns.build(pairs, chunk=10_000)
+    assert_same_columns(ContactColumns.build(pairs, chunk=chunk), in_one)
+    assert_same_columns(in_one, ContactColumns.build(dict(pairs).items()))

@@ -64,7 +64,11 @@ def test_the_shipped_x_education_mapping_is_a_preset() -> None:
     assert Path(mapping.source) == presets_dir() / "x-education.yaml"
     assert mapping.match_on == ("external_id",)
     assert mapping.column("Lead Number").targets[0].name == "external_id"
-    assert mapping.column("converted").targets[0].values == {"1": "won", "0": None}
+    # A closed export: 0 is a lead that did not buy (lost), with the reason saying so.
+    converted = mapping.column("converted").targets
+    assert converted[0].values == {"1": "won", "0": "lost"}
+    assert (converted[1].name, converted[1].values) == ("outcome_reason",
+                                                         {"0": "not converted (export)"})
 
 
 def test_an_unknown_preset_suggests_the_closest() -> None:

@@ -395,7 +395,7 @@ def test_the_preview_of_a_draft_is_what_saving_it_gives(tmp_path):
         heard = []
         preview = workspace.preview_rules(draft, lambda done, total: heard.append((done,
                                                                                      total)))
-        assert heard == [(2000, 4500), (4000, 4500), (4500, 4500)]
+        assert heard and heard[-1] == (4500, 4500)  # over columns: one step, then done
         assert preview["grades"] != before["grades"]
         assert preview["grades"]["4"] > before["grades"]["4"]
         assert workspace.stats() == before  # previewing switched nothing

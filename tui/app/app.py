@@ -13,20 +13,24 @@ from textual import events, on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
-from textual.widgets import Footer, TabbedContent, TabPane
+from textual.widgets import TabbedContent, TabPane
 
 from funnel.engine.errors import FunnelError
 from funnel.engine.workspace.facade import ChangeEvent, Workspace
+from funnel.tui.app.commands import FunnelCommands
 from funnel.tui.app.help_screen import HelpScreen, help_section
 from funnel.tui.app.messages import ContactsChanged
+from funnel.tui.app.quitting import card_work, scoring_work
 from funnel.tui.app.services import ContactRow
 from funnel.tui.app.settings import Settings
 from funnel.tui.app.typeahead import Typeahead
+from funnel.tui.dialogs.unsaved import quit_or_ask
 from funnel.tui.panes.contacts.card import ContactScreen
 from funnel.tui.panes.contacts.pane import ContactsPane
 from funnel.tui.panes.funnel.pane import FunnelPane
 from funnel.tui.panes.scoring.pane import ScoringPane
 from funnel.tui.widgets.contact_table import ContactTable
+from funnel.tui.widgets.footer import TidyFooter
 from funnel.tui.widgets.text import literal, multiline
 
 __all__ = ["FunnelApp", "Settings"]  # Settings lives in settings.py; importable here too
@@ -35,6 +39,7 @@ __all__ = ["FunnelApp", "Settings"]  # Settings lives in settings.py; importable
 class FunnelApp(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "Funnel"
+    COMMANDS = App.COMMANDS | {FunnelCommands}  # ctrl+p: views, sorts, every action
     BINDINGS = [
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("question_mark", "help", "Help", id="app.help"),
@@ -67,7 +72,7 @@ class FunnelApp(App[None]):
                 yield self._funnel
             with TabPane("3 Scoring", id="scoring"):
                 yield self._scoring
-        yield Footer()
+        yield TidyFooter()  # keys that do not fit are left out, never cut
 
     def on_mount(self) -> None:
         if self.settings.keymap:
@@ -173,6 +178,10 @@ class FunnelApp(App[None]):
                 screen.contacts_changed(event.ids)
 
     # -- actions ---------------------------------------------------------------
+    async def action_quit(self) -> None:
+        """q / ctrl+q: quits, but asks first when there is unsaved work (issue #15)."""
+        quit_or_ask(self, [scoring_work(self._scoring), card_work(self, self.today)])
+
     def action_tab(self, tab: str) -> None:
         self.query_one(TabbedContent).active = tab
         if tab == "contacts":
@@ -193,7 +202,8 @@ class FunnelApp(App[None]):
                     sections.append(help_section(pane_class.__name__.replace("Pane", ""),
                                                  pane_class.BINDINGS))
         sections.append(help_section("Everywhere", [
-            *self.BINDINGS, Binding("ctrl+p", "command_palette", "Command palette (themes, …)")]))
+            *self.BINDINGS, Binding("ctrl+p", "command_palette",
+                                   "Command palette (views, sorts, actions, themes)")]))
         self.push_screen(HelpScreen(sections))
 
     def action_undo(self) -> None:
@@ -204,9 +214,9 @@ class FunnelApp(App[None]):
 
     def _undo_redo(self, which: str) -> None:
         try:
-            contact_id = self.workspace.undo() if which == "undo" else self.workspace.redo()
+            done = self.workspace.undo() if which == "undo" else self.workspace.redo()
         except FunnelError as error:
             self.notify(str(error), severity="warning")
             return
-        name = self.workspace.get(contact_id).get("name") or f"#{contact_id}"
-        self.notify(f"{which.capitalize()}: {name}", markup=False)
+        # Says what it undid, whichever tab it was done in ("Undo: assign 3 contacts…").
+        self.notify(done.message, severity="warning" if done.left else "information")

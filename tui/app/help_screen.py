@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from dataclasses import replace
+from typing import Iterable, Mapping
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -12,6 +13,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from funnel.engine.workspace.query import VIEWS
+from funnel.tui.app.keymap import key_list, keymap_keys
+from funnel.tui.app.services import services
+
+KEY_WIDTH = 24  # the widest keys' column; longer keys get a line of their own
 
 QUERY_HELP = """\
 stage:lead  temp:hot  grade:4  type:SRL  source:trade_show  owner:me  tag:vip
@@ -22,7 +27,8 @@ score>60  fit>=20  engagement<10     overdue  rotting  manual  unowned  custom.C
 def describe_key(key: str) -> str:
     names = {"greater_than_sign": ">", "less_than_sign": "<", "slash": "/",
              "question_mark": "?", "plus": "+", "equals_sign": "=", "space": "space",
-             "right_square_bracket": "]", "left_square_bracket": "[", "escape": "esc"}
+             "right_square_bracket": "]", "left_square_bracket": "[", "escape": "esc",
+             "asterisk": "*", "minus": "-"}
     return ",".join(names.get(part, part) for part in key.split(","))
 
 
@@ -31,12 +37,39 @@ def help_section(title: str, bindings: Iterable[BindingType]) -> tuple[str, list
     return title, [binding for binding in bindings if isinstance(binding, Binding)]
 
 
-def binding_lines(title: str, bindings: list[Binding]) -> list[Content]:
+def in_force(sections: list[tuple[str, list[Binding]]],
+             keymap: Mapping[str, str] | None) -> list[tuple[str, list[Binding]]]:
+    """The sections as the keys really are: remapped by the user's key map, and each
+    key shown only where it acts. Sections come nearest first (the focused widget,
+    then its pane, then the app), as Textual looks for a key's binding; a key an
+    earlier section holds never reaches a later one (the card's q goes back, so the
+    app's q Quit is not listed there)."""
+    taken: set[str] = set()
+    result = []
+    for title, bindings in sections:
+        shown, holds = [], set()
+        for binding in bindings:
+            keys = [key for key in key_list(keymap_keys(binding, keymap)) if key not in taken]
+            holds.update(keys)
+            if keys:
+                shown.append(replace(binding, key=",".join(keys)))
+        taken |= holds
+        result.append((title, shown))
+    return result
+
+
+def binding_lines(title: str, bindings: list[Binding], width: int = KEY_WIDTH) -> list[Content]:
+    """A title, then one line per binding: its keys in a column of ``width``, then what
+    it does; keys longer than the column get a line of their own, so the two never meet."""
     lines = [Content.styled(title, "bold underline")]
     for binding in bindings:
         if not binding.description:
             continue
-        lines.append(Content.styled(f"  {describe_key(binding.key):<16}", "bold")
+        keys = describe_key(binding.key)
+        if len(keys) > width:
+            lines.append(Content.styled(f"  {keys}", "bold"))
+            keys = ""
+        lines.append(Content.styled(f"  {keys:<{width}}  ", "bold")
                      + Content(binding.description))
     return lines
 
@@ -57,8 +90,11 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         lines: list[Content] = [Content.styled("Funnel: keys", "bold"), Content("")]
-        for title, bindings in self._sections:
-            lines += binding_lines(title, bindings)
+        sections = in_force(self._sections, services(self).settings.keymap)
+        width = min(KEY_WIDTH, max((len(describe_key(binding.key)) for _, bindings in sections
+                                    for binding in bindings), default=0))
+        for title, bindings in sections:
+            lines += binding_lines(title, bindings, width)
             lines.append(Content(""))
         lines.append(Content.styled("Filter language (/)", "bold underline"))
         lines += [Content("  " + line) for line in QUERY_HELP.splitlines()]
@@ -66,6 +102,9 @@ class HelpScreen(ModalScreen[None]):
         lines.append(Content.styled("Views (v)", "bold underline"))
         lines += [Content(f"  {name:<10}{query or '(everything)'}") for name, query
                   in VIEWS.items()]
+        lines += [Content("  new       arrived since you last opened Funnel, newest first"),
+                  Content("  your own  v, then s: the current filter and sort, saved by name; "
+                          "C chooses columns")]
         with VerticalScroll():
             yield Static(Content("\n").join(lines), id="help-text")
 

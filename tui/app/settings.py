@@ -16,3 +16,9 @@ class Settings:
     # (``funnel serve --files DIR`` gives each user ``DIR/USER``); None: anywhere.
     files_folder: str | None = None
     files_off: bool = False  # served without --files: no import or export at all
+    # The user's config directory (where rules.yaml and keys.yaml are read): saved views,
+    # columns and when they last looked are kept there (desk.yaml); None: kept nowhere.
+    config_dir: str | None = None
+    # A --demo session: its config directory (rules saved there included) is temporary,
+    # removed with the demo database when the app closes.
+    demo: bool = False

@@ -18,7 +18,7 @@ from typing import Any, NoReturn, Sequence
 from funnel.engine.errors import Conflict, FunnelError
 from funnel.engine.model import parse_value, utc_now
 
-from funnel.tui.cli import output as cli_output
+from funnel.tui.cli import learn as cli_learn, output as cli_output, worklog
 from funnel.tui.serve.options import add_serve_command, serve_settings
 
 DEMO_CONTACTS = 2000
@@ -150,6 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
     rules.add_argument("--json", action="store_true")
 
     add_serve_command(commands, common)  # its options: funnel.tui.serve.options
+    worklog.add_commands(commands, common)  # funnel log, duplicates, merge (issue #15)
+    cli_learn.add_command(commands, common)  # funnel learn (issue #14)
     return parser
 
 
@@ -182,21 +184,10 @@ def user_rules_path(args: argparse.Namespace) -> Path:
 
 
 def load_keymap(args: argparse.Namespace) -> dict[str, str]:
-    """Optional ``keys.yaml`` in the config directory: binding id -> keys."""
-    from funnel.engine.inputs import RULES_LIMIT, read_input
-    from funnel.engine.yaml_lines import load_yaml
+    """Optional ``keys.yaml`` in the config directory: binding id -> keys, checked."""
+    from funnel.tui.app.keymap_scopes import read_keymap  # loads the app's classes
 
-    path = config_dir(args) / "keys.yaml"
-    if not path.is_file():
-        return {}
-    # The one bounded YAML loader (size, depth, aliases); keys and `off`/`yes` stay text.
-    data = load_yaml(read_input(path, RULES_LIMIT, "key map"), str(path), text_keys=True,
-                     booleans=False) or {}
-    if not isinstance(data, dict) or not all(isinstance(key, str) and isinstance(value, str)
-                                             for key, value in data.items()):
-        raise FunnelError(f"{path}: write one 'binding.id: keys' pair per line, "
-                          "e.g. 'contacts.disqualify: x'")
-    return data
+    return read_keymap(config_dir(args) / "keys.yaml")
 
 
 def parse_assignments(assignments: Sequence[str]) -> dict[str, Any]:
@@ -284,14 +275,17 @@ def _run(args: argparse.Namespace) -> int:
         return run_check(db, repair=not args.no_repair, as_json=args.json)
     if args.command == "serve":
         return _serve(args, db, rules)
+    if args.command in worklog.COMMANDS:
+        return worklog.run(args, db, rules)
+    if args.command == "learn":
+        return cli_learn.run(args, db, rules, user_rules_path(args))
     with Workspace.open(db, rules, create=False, user=getattr(args, "by", None)) as workspace:
         for warning in workspace.warnings:
             print(f"funnel: warning: {cli_output.safe_line(warning)}", file=sys.stderr)
         if args.command == "stats":
-            stats = workspace.stats()
-            _emit(stats, args.json, cli_output.stats_text)
+            _emit(cli_learn.stats_json(workspace, args.json), args.json, cli_output.stats_text)
         elif args.command == "show":
-            _emit(cli_output.contact_json(workspace, args.id), args.json, cli_output.card_text)
+            _emit(cli_learn.show_json(workspace, args.id), args.json, cli_output.card_text)
         elif args.command == "set":
             result = workspace.edit(args.id, parse_assignments(args.assignments), args.by,
                                     args.why, expect=parse_expectations(args.expect))
@@ -362,6 +356,7 @@ def _generate(db: Path, rules, count: int, seed: int, quiet: bool = False) -> in
 def _open_app(args: argparse.Namespace, rules) -> int:
     import shutil
 
+    from funnel.tui.cli.demo import demo_rules, demo_settings
     from funnel.tui.cli.transfer import app_files
 
     files = app_files(args)  # refused before anything is created
@@ -369,6 +364,7 @@ def _open_app(args: argparse.Namespace, rules) -> int:
     if args.demo:
         demo_folder = Path(tempfile.mkdtemp(prefix="funnel-demo-"))
         db = demo_folder / "demo.json"
+        rules = demo_rules(args, rules)
         _generate(db, rules, DEMO_CONTACTS, DEMO_SEED, quiet=True)
     else:
         db = args.db or default_db()
@@ -378,7 +374,9 @@ def _open_app(args: argparse.Namespace, rules) -> int:
     from funnel.tui.app.app import FunnelApp, Settings
 
     settings = Settings(title=f"Funnel · {db.name}", rules_path=str(user_rules_path(args)),
-                        keymap=load_keymap(args) or None, **files)
+                        keymap=load_keymap(args) or None, config_dir=str(config_dir(args)),
+                        **files)
+    settings = demo_settings(settings, demo_folder)  # a demo's config is its own
     try:
         with Workspace.open(db, rules, user=args.user) as workspace:
             FunnelApp(workspace, settings).run()

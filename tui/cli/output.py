@@ -112,7 +112,10 @@ def card_text(data: dict[str, Any]) -> str:
     lines += ["", f"activities ({len(data['activities'])})"]
     for activity in data["activities"][-10:]:
         count = f" x{activity['count']}" if activity.get("count", 1) != 1 else ""
-        lines.append(f"  {activity['at'][:10]}  {activity['kind']}{count}")
+        outcome = f" ({activity['outcome'].replace('_', ' ')})" if activity.get("outcome") else ""
+        lines.append(f"  {activity['at'][:10]}  {activity['kind']}{count}{outcome}")
+        lines += [f"      {safe(line)}" for line in (activity.get("note") or "").splitlines()
+                  if not activity["note"].startswith("import: ")]  # logged notes only
     lines += ["", "history"]
     for record in data["history"]:
         what = record.get("field") or record["kind"]

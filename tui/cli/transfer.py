@@ -12,7 +12,6 @@ that exists is replaced only with ``--force``, and never a database or a dotfile
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import sys
 import tempfile

@@ -1,5 +1,10 @@
 """Small typed modal dialogs: each asks one thing and dismisses with a typed answer
-(None means cancelled): ``push_screen(dialog, callback)`` hands it to the callback."""
+(None means cancelled): ``push_screen(dialog, callback)`` hands it to the callback.
+
+A value the engine refuses never closes a dialog: it stays open with everything as
+typed, the error (what is wrong, how to fix it) on the line under the field it is
+about, and the focus on that field. Values are read by the engine's own parsers.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +15,15 @@ from typing import TypeVar
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.suggester import SuggestFromList
 from textual.widgets import Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
-from funnel.engine.model import SOURCES
+from funnel.engine.errors import FieldError
+from funnel.engine.model import SOURCES, parse_value
+from funnel.engine.model.date_words import parse_day
 from funnel.tui.widgets.text import content
 
 DISQUALIFY_REASONS = (
@@ -72,12 +79,27 @@ class _Dialog(ModalScreen[AnswerT]):
     _Dialog .title { text-style: bold; margin-bottom: 1; }
     _Dialog .hint { color: $text-muted; }
     _Dialog .error { color: $error; }
+    _Dialog .field-error { display: none; }
+    _Dialog .field-error.-shown { display: block; }
     _Dialog OptionList { height: auto; max-height: 12; border: none; padding: 0; }
     _Dialog Input { margin: 0; }
     """
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+    def show_field_error(self, field_id: str, message: str) -> None:
+        """``message`` (or nothing) on the error line under the input ``field_id``."""
+        line = self.query_one(f"#{field_id}-error", Static)
+        line.update(content(message))
+        line.set_class(bool(message), "-shown")
+        if message:
+            self.set_focus(self.query_one(f"#{field_id}", Input))
+
+
+def field_error(field_id: str) -> Static:
+    """The (empty, hidden) error line that goes under the input ``field_id``."""
+    return Static("", id=f"{field_id}-error", classes="error field-error")
 
 
 class _PickDialog(_Dialog[AnswerT]):
@@ -94,8 +116,8 @@ class _PickDialog(_Dialog[AnswerT]):
         self._other = other
         self._hint = hint
 
-    def answer(self, value: str) -> AnswerT | None:
-        """The answer for ``value``, or None to refuse it and keep asking."""
+    def answer(self, value: str) -> AnswerT:
+        """The answer for ``value``; FieldError refuses it and keeps asking."""
         raise NotImplementedError
 
     def compose(self) -> ComposeResult:
@@ -106,6 +128,7 @@ class _PickDialog(_Dialog[AnswerT]):
                 options.append(Option(content(self._other), id=OTHER))
             yield OptionList(*options, id="choices")
             yield Input(placeholder="type, then Enter", id="other")
+            yield field_error("other")
             yield Static(content(self._hint or "Enter picks · Esc cancels"), classes="hint")
 
     def on_mount(self) -> None:
@@ -135,8 +158,10 @@ class _PickDialog(_Dialog[AnswerT]):
             self._give(text)
 
     def _give(self, value: str) -> None:
-        answer = self.answer(value)
-        if answer is None:
+        try:
+            answer = self.answer(value)
+        except FieldError as error:
+            self.show_field_error("other", error.reason)
             self.app.bell()
             return
         self.dismiss(answer)
@@ -145,7 +170,7 @@ class _PickDialog(_Dialog[AnswerT]):
 class ChoiceDialog(_PickDialog[str]):
     """Answers with the picked choice's value, or the text typed for ``other``."""
 
-    def answer(self, value: str) -> str | None:
+    def answer(self, value: str) -> str:
         return value
 
 
@@ -172,17 +197,15 @@ class SnoozeDialog(_PickDialog[FollowUp]):
     """When to follow up: a day offered, a date typed, or no date at all."""
 
     def __init__(self, today: date) -> None:
-        super().__init__("Follow up on…", snooze_choices(today), other="a date (YYYY-MM-DD)…")
+        super().__init__("Follow up on…", snooze_choices(today),
+                         other="a date (YYYY-MM-DD, next Friday, in 10 days)…")
+        self._today = today
 
-    def answer(self, value: str) -> FollowUp | None:
+    def answer(self, value: str) -> FollowUp:
         if value == NO_DATE:
             return FollowUp(None)
-        try:
-            return FollowUp(date.fromisoformat(value))
-        except ValueError:
-            self.query_one(".hint", Static).update(content(f"{value!r} is not a date "
-                                                           "(YYYY-MM-DD)"))
-            return None
+        # The card's Follow-up field reads what is typed with this same parser.
+        return FollowUp(parse_day(value, self._today))
 
 
 class TextDialog(_Dialog[str]):
@@ -219,7 +242,9 @@ class TextDialog(_Dialog[str]):
 
 
 class ScoreAdjustDialog(_Dialog[ScoreAdjustment]):
-    """Points to add to (or take from) a contact's score, with the reason."""
+    """Points to add to (or take from) a contact's score, with the reason. An answer
+    that would change nothing (nothing typed; the adjustment it already has) is
+    refused, saying so, rather than reported as done."""
 
     def __init__(self, points: int = 0, reason: str = "") -> None:
         super().__init__()
@@ -231,9 +256,10 @@ class ScoreAdjustDialog(_Dialog[ScoreAdjustment]):
             yield Label("Adjust the score by hand", classes="title")
             yield Label("Points (e.g. 10 or -15; 0 removes the adjustment)")
             yield Input(value=str(self._points or ""), id="points", type="integer")
+            yield field_error("points")
             yield Label("Reason")
             yield Input(value=self._reason, id="reason")
-            yield Static("", id="error", classes="error")
+            yield field_error("reason")
             yield Static("Enter confirms · Esc cancels", classes="hint")
 
     def on_mount(self) -> None:
@@ -245,32 +271,63 @@ class ScoreAdjustDialog(_Dialog[ScoreAdjustment]):
 
     @on(Input.Submitted, "#reason")
     def _submitted(self) -> None:
-        text = self.query_one("#points", Input).value.strip() or "0"
+        text = self.query_one("#points", Input).value.strip()
         reason = self.query_one("#reason", Input).value.strip()
+        self.show_field_error("points", "")
+        self.show_field_error("reason", "")
+        if not text:
+            self.show_field_error("points", "Type the points: 10 adds, -15 takes away, "
+                                  "0 removes the adjustment")
+            return
         try:
-            points = int(text)
-        except ValueError:
-            self.query_one("#error", Static).update("Points must be a whole number")
+            points = parse_value("score_adjustment", text) or 0
+        except FieldError as error:
+            self.show_field_error("points", error.reason)
             return
-        if points and not reason:
-            self.query_one("#error", Static).update("A reason is required")
-            return
-        self.dismiss(ScoreAdjustment(points, reason))
+        if points == 0 and not self._points:
+            self.show_field_error("points", "0 changes nothing: there is no adjustment to "
+                                  "remove; type e.g. 10 or -15")
+        elif points and not reason:
+            self.show_field_error("reason", "A reason is required: say why (e.g. met at the "
+                                  "fair)")
+        elif points == self._points and reason == self._reason:
+            self.show_field_error("points", "That is the adjustment it has already; change the "
+                                  "points or the reason (Esc cancels)")
+        else:
+            self.dismiss(ScoreAdjustment(points, reason))
 
 
 class AddContactDialog(_Dialog[NewContactDetails]):
-    """The few fields a new contact starts with; the card takes the rest."""
+    """The few fields a new contact starts with; the card takes the rest. Each value
+    is read as the engine reads typed text (a source as an import reads it: ``Trade
+    Show``), and answered with its stored form (``trade_show``)."""
 
     FIELDS = (("name", "Name"), ("email", "Email"), ("phone", "Phone"),
               ("company", "Company"), ("title", "Job title"), ("source", "Source"))
+    # One line per field (label, then a filled band), so all six, their errors and the
+    # hint fit at 80x24; a bordered Input takes three lines.
+    DEFAULT_CSS = """
+    AddContactDialog > Vertical { width: 76; }
+    AddContactDialog .form-row { height: 1; }
+    /* Under each field its error line, blank while there is none: the gap between rows. */
+    AddContactDialog .field-error { display: block; min-height: 1; margin-left: 11; }
+    AddContactDialog .form-row Label { width: 11; }
+    AddContactDialog .form-row Input, AddContactDialog .form-row Input:focus {
+        width: 1fr; height: 1; border: none; padding: 0 1; background: $panel-lighten-2; }
+    AddContactDialog .form-row Input:focus { background: $primary 40%; }
+    """
 
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Label("New contact", classes="title")
             for name, label in self.FIELDS:
-                yield Input(placeholder=label, id=f"new-{name}",
-                            suggester=SuggestFromList(SOURCES) if name == "source" else None)
-            yield Static("", id="error", classes="error")
+                with Horizontal(classes="form-row"):
+                    yield Label(label)
+                    yield Input(id=f"new-{name}", placeholder="e.g. trade show, web form"
+                                if name == "source" else "",
+                                suggester=SuggestFromList(SOURCES) if name == "source"
+                                else None)
+                yield field_error(f"new-{name}")
             yield Static("Tab moves · Enter on the last field adds · Esc cancels",
                          classes="hint")
 
@@ -282,9 +339,16 @@ class AddContactDialog(_Dialog[NewContactDetails]):
         if event.input.id != "new-source":
             self.focus_next()
             return
-        details = NewContactDetails(**{name: self.query_one(f"#new-{name}", Input).value.strip()
-                                       for name, _ in self.FIELDS})
-        if not (details.name or details.email):
-            self.query_one("#error", Static).update("A name or an email is required")
-            return
-        self.dismiss(details)
+        values, errors = {}, {}
+        for name, _ in self.FIELDS:
+            try:
+                values[name] = parse_value(name, self.query_one(f"#new-{name}", Input).value)
+            except FieldError as error:
+                errors[name] = error.reason
+        if not (values.get("name") or values.get("email") or errors.keys() & {"name", "email"}):
+            errors["name"] = "A name or an email is required: type at least one"
+        for name, _ in reversed(self.FIELDS):  # the focus ends on the first bad field
+            self.show_field_error(f"new-{name}", errors.get(name, ""))
+        if not errors:
+            self.dismiss(NewContactDetails(**{name: value or ""
+                                              for name, value in values.items()}))

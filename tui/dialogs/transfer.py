@@ -96,8 +96,14 @@ class ImportScreen(ModalScreen[ImportResult]):
     ImportScreen { align: center middle; }
     ImportScreen > Vertical { width: 100%; max-width: 120; height: 100%; max-height: 40;
         border: round $accent; background: $surface; padding: 0 1; }
-    ImportScreen .title { text-style: bold; }
-    ImportScreen Input { height: 1; border: none; padding: 0; background: $boost; }
+    ImportScreen .title { text-style: bold; margin-bottom: 1; }
+    /* One line per field, the box a filled band (a border would take two more lines
+       each, and a focused Input's default border left no room for its text). */
+    ImportScreen .row { height: 1; margin-bottom: 1; }
+    ImportScreen .row Label { width: 9; }
+    ImportScreen Input, ImportScreen Input:focus { width: 1fr; height: 1; border: none;
+        padding: 0 1; background: $panel-lighten-2; }
+    ImportScreen Input:focus { background: $primary 40%; }
     ImportScreen DirectoryTree { height: 8; }
     ImportScreen #import-preview { height: 1fr; }
     ImportScreen ProgressBar { height: 1; }
@@ -116,11 +122,11 @@ class ImportScreen(ModalScreen[ImportResult]):
             if folder is not None:
                 yield Label(Content(f"Your files: {literal(folder)} (give a file name)"))
             with Horizontal(classes="row"):
-                yield Label("File:    ")
+                yield Label("File")
                 yield Input(placeholder="a .csv or .json file" + (
                     "'s name" if folder is not None else ""), id="import-file")
             with Horizontal(classes="row"):
-                yield Label("Mapping: ")
+                yield Label("Mapping")
                 yield Input(placeholder="empty: a best guess from the header; or a preset "
                                         "(x-education) or a mapping file", id="import-map")
             if folder is not None:
@@ -189,7 +195,8 @@ class ImportScreen(ModalScreen[ImportResult]):
         self._plan = plan
         self.query_one("#import-progress").display = False
         counts = plan.counts()
-        lines = [Content.styled(f"{literal(plan.name)}: {plan.rows:,} {plan.unit}s, "
+        lines = [Content.styled(f"{literal(plan.name)}: {plan.rows:,} {plan.unit}"
+                                f"{'' if plan.rows == 1 else 's'}, "
                                 f"{literal(plan.dialect)}", "bold"),
                  Content(f"would create {counts['created']:,}, update {counts['updated']:,},"
                          f" leave {counts['unchanged']:,} unchanged"

@@ -15,7 +15,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
 from textual.suggester import SuggestFromList
-from textual.widgets import Footer, Input, Label, OptionList, Static
+from textual.widgets import Input, Label, OptionList, Static
 
 from funnel.engine.errors import Conflict, FieldError, FunnelError
 from funnel.engine.model import FIELDS, parse_value
@@ -24,21 +24,26 @@ from funnel.engine.workspace.expectations import last_change, same_value
 from funnel.engine.workspace.facade import EditResult, Workspace
 from funnel.tui.app.services import services
 from funnel.tui.dialogs.conflict import ConflictDialog, Resolution, shown
-from funnel.tui.panes.contacts.card_content import badges, explanation, field_text, timeline
+from funnel.tui.panes.contacts.card_content import (badges, explanation, field_text,
+                                                    likelihood, timeline)
 from funnel.tui.panes.contacts.field_list import FieldList
 from funnel.tui.panes.contacts.triage import TriageActions, triage_bindings
+from funnel.tui.panes.contacts.desk_actions import DeskActions
+from funnel.tui.widgets.footer import TidyFooter
+from funnel.tui.widgets.table_columns import contact_label
 from funnel.tui.widgets.text import literal
 
 IDLE_HINT = "Enter edits the highlighted field · + adjusts the score · P releases a pin"
 EDITING_HINT = "Enter saves · Esc discards · the badges above show the draft"
 
 
-class ContactScreen(TriageActions, Screen[None]):
+class ContactScreen(DeskActions, TriageActions, Screen[None]):
     BINDINGS = [
         Binding("escape,q", "close", "Back", id="card.close"),
         Binding("enter,e", "edit", "Edit field", id="card.edit"),
         *triage_bindings("card", back="Back a stage", owner_and_tag_shown=False),
         Binding("plus,equals_sign", "adjust", "Adjust score", id="card.adjust"),
+        Binding("l", "log_work", "Log work", id="card.log"),
         Binding("P", "unpin", "Unpin stage", show=False, id="card.unpin"),
         Binding("n", "step(1)", "Next contact", id="card.next"),
         Binding("N", "step(-1)", "Previous", show=False, id="card.previous"),
@@ -67,6 +72,7 @@ class ContactScreen(TriageActions, Screen[None]):
             with Horizontal(id="card-body"):
                 yield FieldList(id="card-fields")
                 with VerticalScroll(id="card-side"):
+                    yield Static("", id="card-likely")
                     yield Static("", id="card-why")
                     yield Static("", id="card-timeline")
             with Horizontal(id="edit-bar"):
@@ -75,7 +81,7 @@ class ContactScreen(TriageActions, Screen[None]):
             yield Static("", id="edit-error")
             yield Static("", id="edit-remote")
             yield Static(IDLE_HINT, id="edit-hint")
-        yield Footer()
+        yield TidyFooter()  # keys that do not fit are left out, never cut
 
     def on_mount(self) -> None:
         # The edit line and its hint keep their rows when idle: starting or ending an
@@ -106,10 +112,10 @@ class ContactScreen(TriageActions, Screen[None]):
             self._show_part("#card-title", Content(f"Contact {self.contact_id} no longer exists"))
             return
         self._drawn = (document, result) if draft is None else None
-        name = literal(document.get("name") or document.get("email") or "(no name)")
+        name = contact_label(document)  # the name, email or external id
         company = literal(document.get("company"))
         index = self._index()
-        where = "" if index is None else f"{index + 1} of {len(self.ids)}"
+        where = "" if index is None else f"{index + 1:,} of {len(self.ids):,}"
         title = Content.styled(f"#{self.contact_id} ", "dim") + Content.styled(name, "bold")
         if company:
             title += Content(" · ") + Content(company)
@@ -117,6 +123,8 @@ class ContactScreen(TriageActions, Screen[None]):
             title += Content.styled(f"   {where}", "dim")
         self._show_part("#card-title", title)
         self._show_part("#card-badges", badges(result, draft))
+        if draft is None:  # the stored contact's likelihood (a draft keeps what shows)
+            self._show_part("#card-likely", likelihood(self.workspace, self.contact_id))
         self._show_part("#card-why", explanation(result, draft))
         self._show_part("#card-timeline", timeline(document))
         if self.editing is None:
@@ -179,8 +187,10 @@ class ContactScreen(TriageActions, Screen[None]):
 
     def _draft(self) -> dict[str, Any]:
         assert self.editing is not None
+        # A date may be typed as a day in words (tomorrow), read as the snooze reads it.
         return {self.editing: parse_value(self.editing, self.query_one("#edit-input",
-                                                                           Input).value)}
+                                                                           Input).value,
+                                          services(self).today())}
 
     @on(Input.Changed, "#edit-input")
     def _draft_changed(self, event: Input.Changed) -> None:
@@ -244,7 +254,7 @@ class ContactScreen(TriageActions, Screen[None]):
         self.app.bell()
         self._show_remote("")
         document, _ = self.workspace.row(self.contact_id)
-        name = literal(document.get("name") or document.get("email") or "(no name)")
+        name = contact_label(document)  # the name, email or external id
         self.app.push_screen(ConflictDialog(conflict, name, can_edit=True),
                              lambda answer: self._settle(conflict, answer))
 

@@ -8,8 +8,12 @@ from typing import Any
 
 from textual.content import Content
 
+from funnel.engine.errors import FunnelError
 from funnel.engine.rules.classify import Classification
-from funnel.tui.widgets.text import literal
+from funnel.engine.workspace.facade import Workspace
+from funnel.tui.widgets.text import literal, multiline
+
+FACTORS_EACH_WAY = 3  # the card shows the three heaviest factors for and against
 
 
 def field_text(value: Any) -> str:
@@ -88,7 +92,11 @@ def timeline(document: dict) -> Content:
                            f"{literal(entry.get('to')) or '–'}")
         elif kind == "activity":
             activity = entry.get("to") or {}
-            what = Content(f"activity {literal(activity.get('kind'))}")
+            what = Content(f"{literal(activity.get('kind')).replace('_', ' ')}")
+            if activity.get("outcome"):
+                what += Content(f" · {literal(activity['outcome']).replace('_', ' ')}")
+        elif kind == "merged" and isinstance(entry.get("to"), dict):
+            what = Content(f"merged in #{literal(entry['to'].get('id'))}")
         else:
             what = Content(literal(kind))
         line = Content.styled(when + " ", "dim") + what + \
@@ -96,4 +104,45 @@ def timeline(document: dict) -> Content:
         if entry.get("why"):
             line += Content.styled(" — " + literal(entry["why"]), "italic")
         lines.append(line)
+        if kind == "activity":  # a logged note, each line shown literally, indented
+            lines += [Content("   " + text)
+                      for text in multiline((entry.get("to") or {}).get("note")).split("\n")
+                      if text]
     return Content("\n").join(lines)
+
+
+def likelihood(workspace: Workspace, contact_id: int) -> Content:
+    """The learned likelihood to convert and its heaviest factors each way; or a line
+    saying there is no model (and how to make one), or why it cannot be read."""
+    try:
+        model = workspace.likelihood_model()
+        if model is None:  # short lines: the card's side is 36 cells wide at 80x24
+            return Content.styled("Likelihood: no model yet\n(funnel learn makes one from "
+                                  "won and lost contacts)", "dim italic")
+        chance, factors = workspace.likelihood(contact_id, model)
+    except FunnelError as error:
+        return Content.styled("Likelihood: unreadable model\n", "$warning") + \
+            Content.styled(literal(error), "dim")
+    return likelihood_section(chance, factors, leaky=model.uses_after_contact)
+
+
+def likelihood_section(chance: float, factors: list[dict[str, Any]], *,
+                       leaky: bool = False) -> Content:
+    """``chance`` as a percentage, then the top factors for and against (feature, value,
+    points), every name and value shown literally: both come from the contacts."""
+    head = Content.styled("Likelihood to convert", "bold underline") + Content("  ") + \
+        Content.styled(f"{100 * chance:.0f}%", "bold")
+    if leaky:
+        head += Content.styled("  (leaky model: learned from after-contact data)",
+                               "$warning")
+    lines = [head]
+    for sign, style in ((1, "$success"), (-1, "$error")):
+        heaviest = sorted((item for item in factors if sign * float(item["points"]) > 0),
+                          key=lambda item: -abs(float(item["points"])))
+        for item in heaviest[:FACTORS_EACH_WAY]:
+            lines.append(Content.styled(f"{float(item['points']):>+6.1f} ", f"bold {style}")
+                         + Content(f"{literal(item['feature'])}: {literal(item['value'])}"))
+    if len(lines) == 1:
+        lines.append(Content.styled("no factor moves it from the average", "dim"))
+    return Content("\n").join(lines)
+

@@ -16,11 +16,14 @@ from textual.worker import get_current_worker
 
 from funnel.engine.errors import FunnelError
 from funnel.engine.workspace.facade import Workspace
-from funnel.engine.workspace.query import SORTS, VIEWS, parse_query
+from funnel.engine.workspace.query import SORTS, parse_query
 from funnel.tui.app.services import services
 from funnel.tui.app.typeahead import KeyHold
-from funnel.tui.dialogs.prompts import AddContactDialog, ChoiceDialog, NewContactDetails
+from funnel.tui.dialogs.prompts import AddContactDialog, NewContactDetails
+from funnel.tui.panes.contacts.marking import MarkingActions, marking_bindings
 from funnel.tui.panes.contacts.triage import TriageActions, triage_bindings
+from funnel.tui.panes.contacts.views import PaneViews, ViewActions, view_bindings
+from funnel.tui.panes.contacts.desk_actions import DeskActions, desk_bindings
 from funnel.tui.widgets.contact_table import COLUMNS, ContactTable
 from funnel.tui.widgets.text import literal
 
@@ -32,19 +35,19 @@ FILTER_DELAY = 0.12  # seconds of quiet typing before a large list is filtered a
 SORT_CYCLE = ("attention",) + tuple(column.key for column in COLUMNS if column.key != "flags")
 # They change what is asked for, not act on a row shown: no need to wait for the list.
 KEYS_THAT_NEVER_WAIT = ("filter", "views", "sort_next", "sort_reverse", "clear")
-VIEW_LABELS = {"all": "All", "inbox": "Inbox", "hot": "Hot", "overdue": "Overdue follow-ups",
-               "rotting": "Rotting", "mine": "Mine"}
 
 
-class ContactsPane(TriageActions, Vertical):
+class ContactsPane(DeskActions, TriageActions, MarkingActions, ViewActions, Vertical):
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="contacts.filter"),
-        Binding("v", "views", "Views", id="contacts.views"),
-        Binding("s", "sort_next", "Sort", id="contacts.sort"),
+        *view_bindings(),  # v views, C columns
+        Binding("s", "sort_next", "Sort", show=False, id="contacts.sort"),
         Binding("S", "sort_reverse", "Reverse sort", show=False, id="contacts.reverse"),
-        Binding("e", "edit", "Edit", id="contacts.edit"),
-        Binding("a", "add", "Add", id="contacts.add"),
+        Binding("e", "edit", "Edit", show=False, id="contacts.edit"),
+        Binding("a", "add", "Add", show=False, id="contacts.add"),
+        *desk_bindings(),  # l logs work, D merges a duplicate (issue #15)
         *triage_bindings("contacts", back="Back", owner_and_tag_shown=True),
+        *marking_bindings(),  # * marks all shown, - unmarks, E edits the marked
         Binding("i", "import_file", "Import…", show=False, id="contacts.import"),
         Binding("x", "export_view", "Export view…", show=False, id="contacts.export"),
         Binding("escape", "clear", "Clear marks/filter", show=False, id="contacts.clear"),
@@ -53,6 +56,7 @@ class ContactsPane(TriageActions, Vertical):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.view = "all"
+        self.views = PaneViews(self)  # built-in, New and the person's own (desk.yaml)
         self.query_text = ""
         self.ready = False  # every contact classified (sorting needs it)
         # Keys wait while the list shown is about to be replaced (typeahead.KeyHold):
@@ -65,6 +69,7 @@ class ContactsPane(TriageActions, Vertical):
         self._progress = ""
         self._problem = ""
         self._stale = False
+        self._moved_on = False  # the contact under the cursor was changed: move on
 
     def compose(self) -> ComposeResult:
         yield Static("", id="contacts-status")
@@ -87,6 +92,8 @@ class ContactsPane(TriageActions, Vertical):
         self.query_one("#filter", Input).display = False
         self.table.set_ids(self.workspace.ids())  # shown at once; sorted when classified
         self.table.sort_key = "attention"
+        self.view = self.views.restore()  # where the person left off, their columns
+        self.views.chosen(self.view)
         self.table.provisional = True  # no row is selected until the list is sorted
         self.table.focus()
         self._progress = "sorting…"
@@ -117,7 +124,7 @@ class ContactsPane(TriageActions, Vertical):
         self.reselect(keep=-1 if self.table.provisional else None)
 
     def full_query(self) -> str:
-        return " ".join(part for part in (VIEWS[self.view], self.query_text) if part)
+        return " ".join(part for part in (self.views.query(), self.query_text) if part)
 
     def reselect(self, keep: int | None = None) -> None:
         """Run the view + filter + sort again, in a worker; the cursor stays on ``keep``."""
@@ -162,7 +169,8 @@ class ContactsPane(TriageActions, Vertical):
         table.empty_message = ("No contacts match" if self.full_query()
                                else "No contacts yet: a adds one")
         table.provisional = False
-        table.set_ids(ids, keep)
+        table.set_ids(ids, keep, moved_on=self._moved_on and keep == table.current)
+        self._moved_on = False
         self._show_status()
         # After the new rows are in place, so a waiting key acts on them.
         self._update_key_hold()
@@ -181,12 +189,12 @@ class ContactsPane(TriageActions, Vertical):
     def _show_status(self) -> None:
         table = self.table
         total = len(self.workspace)
-        parts = [Content.styled(VIEW_LABELS[self.view], "bold"),
+        parts = [Content.styled(literal(self.views.label()), "bold"),
                  Content(f"{len(table.ids):,} of {total:,}")]
         order = table.sort_key + (" ↑" if table.sort_descending else "")
         parts.append(Content(f"sort: {order}"))
         if table.marked:
-            parts.append(Content.styled(f"{len(table.marked)} marked", "bold"))
+            parts.append(Content.styled(f"{len(table.marked):,} marked", "bold"))
         if self.query_text:
             parts.append(Content("filter: ") + Content(self.query_text))
         if self._progress:
@@ -258,16 +266,9 @@ class ContactsPane(TriageActions, Vertical):
             self.action_clear()
 
     # -- views and sorting -----------------------------------------------------
-    def action_views(self) -> None:
-        def picked(view: str | None) -> None:
-            if view:
-                self.set_view(view)
-        choices = [(name, f"{label:<20} {VIEWS[name] or '(everything)'}")
-                   for name, label in VIEW_LABELS.items()]
-        self.app.push_screen(ChoiceDialog("View", choices), picked)
-
     def set_view(self, view: str, query: str | None = None) -> None:
         self.view = view
+        self.views.chosen(view)  # remembered; a saved view (or New) brings its sort
         if query is not None:
             self.query_text = query
             field = self.query_one("#filter", Input)
@@ -336,6 +337,7 @@ class ContactsPane(TriageActions, Vertical):
             return
 
         def imported(result: ImportResult | None) -> None:
+            self.catch_up()  # the list was covered while it imported: show what it added
             if result is None:
                 return
             self.app.notify("Imported: " + ", ".join(
@@ -365,7 +367,7 @@ class ContactsPane(TriageActions, Vertical):
             if done is not None:
                 self.app.notify(f"Exported {done.count:,} contacts to {literal(done.path)}",
                                 markup=False)
-        what = VIEW_LABELS[self.view] + (f", filter {self.query_text}" if self.query_text else "")
+        what = self.views.label() + (f", filter {self.query_text}" if self.query_text else "")
         day = services(self).today().isoformat()
         self.app.push_screen(ExportScreen(list(self.table.ids), what,
                                           Path.cwd() / f"funnel-export-{day}.csv"), exported)
@@ -377,6 +379,7 @@ class ContactsPane(TriageActions, Vertical):
         until the list is seen again, so it never competes with the card's redraw.
         """
         self._stale = True
+        self._moved_on = self._moved_on or self.table.current in ids
         if self.app.screen is self.screen:
             self.catch_up()
 

@@ -12,12 +12,16 @@ from textual.dom import DOMNode
 
 from funnel.engine.errors import Conflict, FunnelError
 from funnel.engine.rules.ruleset import Stage
+from funnel.engine.workspace.bulk_edit import BulkResult
 from funnel.engine.workspace.facade import Workspace
+from funnel.engine.workspace.many import Skipped
 from funnel.tui.app.services import services
 from funnel.tui.dialogs.conflict import ConflictDialog, Resolution
 from funnel.tui.dialogs.prompts import (DISQUALIFY_REASONS, ChoiceDialog, FollowUp,
                                         ScoreAdjustDialog, ScoreAdjustment, SnoozeDialog,
                                         TextDialog)
+from funnel.tui.dialogs.owners import OwnerChoice, OwnerDialog
+from funnel.tui.panes.contacts.triage_words import plural, say_result, won_stage
 
 
 def triage_bindings(scope: str, *, back: str, owner_and_tag_shown: bool) -> list[Binding]:
@@ -34,8 +38,7 @@ def triage_bindings(scope: str, *, back: str, owner_and_tag_shown: bool) -> list
     ]
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
+BACKGROUND_FROM = 500  # contacts a bulk action changes in a worker thread rather than at once
 
 
 class Triage:
@@ -56,10 +59,50 @@ class Triage:
             return {cid: {"stage": workspace.classification(cid).stage} for cid in ids}
         return {cid: {name: workspace.row(cid)[0].get(name)} for cid in ids}
 
+    def _named(self, contact_id: int) -> str:
+        document = self.workspace.row(contact_id)[0]
+        return f"#{contact_id} {document.get('name') or document.get('email') or '(no name)'}"
+
+    def run_bulk(self, ids: list[int], act: Callable[[], BulkResult], done: str,
+                 not_done: str, skipped: list[Skipped] | None = None) -> None:
+        """Run one bulk action (one commit, one undo step) and say what it did: how many
+        it changed, and which it left alone and why. Contacts refused because someone
+        changed them since are settled one by one afterwards (ConflictDialog). From
+        ``BACKGROUND_FROM`` contacts on it runs in a worker thread (seconds at 100,000),
+        the app answering keys meanwhile."""
+        app = self._host.app
+
+        def finish(result: BulkResult) -> None:
+            say_result(app, result, done, not_done, (skipped or []) + result.skipped,
+                       self._named)
+            services(self._host).after_triage(ids)
+            if result.conflicts:
+                self._settle(list(result.conflicts), done, [], None)
+
+        def failed(error: FunnelError) -> None:
+            app.notify(str(error), severity="error", timeout=8)
+
+        if len(ids) < BACKGROUND_FROM:
+            try:
+                result = act()
+            except FunnelError as error:
+                failed(error)
+                return
+            finish(result)
+            return
+
+        def work() -> None:
+            try:
+                result = act()
+            except FunnelError as error:
+                app.call_from_thread(failed, error)
+                return
+            app.call_from_thread(finish, result)
+        app.notify(f"Working on {plural(len(ids), 'contact')}…")
+        self._host.run_worker(work, thread=True, group="bulk")
+
     def _apply(self, ids: list[int], change: Callable[[int], object], done: str) -> None:
-        """Apply ``change`` to each contact; report what happened in one notification.
-        ``change`` returns False for a contact it left alone. Contacts refused because
-        someone changed them since are settled one by one afterwards (ConflictDialog)."""
+        """Apply ``change`` to one contact at a time (the card's single actions)."""
         changed, problems, refused = 0, [], []
         for contact_id in ids:
             try:
@@ -77,7 +120,7 @@ class Triage:
     def _report(self, changed: int, problems: list[str], done: str) -> None:
         app = self._host.app
         if changed:
-            app.notify(f"{done}: {_plural(changed, 'contact')}")
+            app.notify(f"{done}: {plural(changed, 'contact')}")
         if problems:
             more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
             app.notify("\n".join(problems[:3]) + more, severity="error", timeout=8)
@@ -126,29 +169,70 @@ class Triage:
         index = rules.stages.index(current) + step
         return rules.stages[index] if 0 <= index < len(rules.stages) else None
 
-    def _move(self, contact_id: int, step: int, why: str,
-              seen: dict[int, dict[str, Any]]) -> object:
-        target = self._stage_at(contact_id, step)
-        if target is None:
-            return False
-        return self.workspace.move(contact_id, target.id, why, expect=seen[contact_id])
+    def _why_not(self, contact_id: int, step: int) -> str:
+        """Why a contact has no stage ``step`` away, in words."""
+        stage_id = self.workspace.classification(contact_id).stage
+        stage = self.workspace.rules.by_id.get(stage_id)
+        if stage is not None and stage.is_exit:
+            return f"{stage_id}, a closed contact (m moves it to a stage)"
+        return f"already at {stage_id}, the {'last' if step > 0 else 'first'} stage"
+
+    def _steps(self, ids: list[int], step: int) -> tuple[dict[int, str], list[Skipped]]:
+        """Each contact's stage ``step`` away, and those that have none (with why)."""
+        stages, skipped = {}, []
+        for contact_id in ids:
+            target = self._stage_at(contact_id, step)
+            if target is None:
+                skipped.append(Skipped(contact_id, self._why_not(contact_id, step)))
+            else:
+                stages[contact_id] = target.id
+        return stages, skipped
 
     # -- actions -------------------------------------------------------------
     def advance(self, ids: list[int]) -> None:
+        """One stage on, no reason asked (the history says "advanced by hand"); into
+        the stage of a won deal only once confirmed."""
+        if not ids:
+            return
         seen = self.seen(ids, "stage")
-        self._apply(ids, lambda cid: self._move(cid, 1, "advanced by hand", seen), "Advanced")
+        stages, skipped = self._steps(ids, 1)
+
+        def go() -> None:
+            self.run_bulk(ids, lambda: self.workspace.bulk_move(
+                stages, "advanced by hand", expect=seen,
+                description="advance {contacts} one stage"), "Advanced", "Not advanced",
+                skipped)
+
+        won = won_stage(self.workspace.rules)
+        winning = [cid for cid, stage_id in stages.items() if won and stage_id == won.id]
+        if not winning or won is None:
+            go()
+            return
+        who = self._named(winning[0]) if len(winning) == 1 \
+            else plural(len(winning), "contact")
+
+        def confirmed(answer: str | None) -> None:
+            if answer == "yes":
+                go()
+        self._host.app.push_screen(ChoiceDialog(
+            f"Advance {who} to {won.id}: a won deal?",
+            [("no", "No, leave the stage as it is"),
+             ("yes", f"Yes, {won.label.lower()} (the deal is won)")]), confirmed)
 
     def back(self, ids: list[int]) -> None:
         if not ids:
             return
         seen = self.seen(ids, "stage")
-        first = self._stage_at(ids[0], -1)
-        where = f" to {first.id}" if first and len(ids) == 1 else " one stage"
-        count = "" if len(ids) == 1 else f" ({_plural(len(ids), 'contact')})"
+        stages, skipped = self._steps(ids, -1)
+        first = stages.get(ids[0])
+        where = f" to {first}" if first and len(ids) == 1 else " one stage"
+        count = "" if len(ids) == 1 else f" ({plural(len(ids), 'contact')})"
 
         def answered(why: str | None) -> None:
             if why:
-                self._apply(ids, lambda cid: self._move(cid, -1, why, seen), "Moved back")
+                self.run_bulk(ids, lambda: self.workspace.bulk_move(
+                    stages, why, expect=seen, description="move {contacts} back one stage"),
+                    "Moved back", "Not moved back", skipped)
 
         self._host.app.push_screen(TextDialog(f"Move back{where}{count}: why?",
                                               hint="The reason goes into the history; "
@@ -169,8 +253,9 @@ class Triage:
 
             def reasoned(why: str | None) -> None:
                 if why:
-                    self._apply(ids, lambda cid: self.workspace.move(
-                        cid, stage_id, why, expect=seen[cid]), f"Moved to {stage_id}")
+                    self.run_bulk(ids, lambda: self.workspace.bulk_move(
+                        dict.fromkeys(ids, stage_id), why, expect=seen),
+                        f"Moved to {stage_id}", "Not moved")
             self._host.app.push_screen(TextDialog(f"Move to {stage_id}: why?"), reasoned)
 
         self._host.app.push_screen(ChoiceDialog("Move to stage", stages), picked)
@@ -178,14 +263,14 @@ class Triage:
     def disqualify(self, ids: list[int]) -> None:
         if not ids:
             return
-        count = "" if len(ids) == 1 else f" {_plural(len(ids), 'contact')}"
+        count = "" if len(ids) == 1 else f" {plural(len(ids), 'contact')}"
         seen = self.seen(ids, "stage")
 
         def answered(reason: str | None) -> None:
             if reason:
-                self._apply(ids, lambda cid: self.workspace.disqualify(cid, reason,
-                                                                       expect=seen[cid]),
-                            "Disqualified")
+                self.run_bulk(ids, lambda: self.workspace.bulk_disqualify(ids, reason,
+                                                                       expect=seen),
+                           "Disqualified", "Not disqualified")
         self._host.app.push_screen(
             ChoiceDialog(f"Disqualify{count}: why?",
                          [(reason, reason) for reason in DISQUALIFY_REASONS],
@@ -200,25 +285,36 @@ class Triage:
             if follow_up is None:
                 return
             day = follow_up.day.isoformat() if follow_up.day else None
-            self._apply(ids, lambda cid: self.workspace.edit(cid, {"follow_up": day},
-                                                             expect=seen[cid]),
-                        f"Follow-up {day}" if day else "Follow-up cleared")
+            self.run_bulk(ids, lambda: self.workspace.bulk_edit(ids, {"follow_up": day},
+                                                             expect=seen),
+                       f"Follow-up {day}" if day else "Follow-up cleared", "Not changed")
         self._host.app.push_screen(SnoozeDialog(services(self._host).today()), answered)
 
     def assign(self, ids: list[int]) -> None:
+        """The owner picker: one owner, nobody, or several in turn (round-robin)."""
         if not ids:
             return
-        user = self.workspace.user
+        workspace = self.workspace
         seen = self.seen(ids, "owner")
         current = seen[ids[0]]["owner"] if len(ids) == 1 else None
 
-        def answered(owner: str | None) -> None:
-            if owner is not None:
-                self._apply(ids, lambda cid: self.workspace.edit(cid, {"owner": owner or None},
-                                                                 expect=seen[cid]),
-                            f"Assigned to {owner}" if owner else "Unassigned")
-        self._host.app.push_screen(TextDialog("Owner (empty: nobody)", current or user,
-                                              allow_empty=True, suggestions=[user]), answered)
+        def answered(choice: OwnerChoice | None) -> None:
+            if choice is None:
+                return
+            owners = list(choice.owners)
+            if not owners:
+                self.run_bulk(ids, lambda: workspace.bulk_edit(ids, {"owner": None},
+                                                            expect=seen),
+                           "Unassigned", "Not changed")
+                return
+            done = f"Assigned to {owners[0]}" if len(owners) == 1 \
+                else f"Assigned in turn to {', '.join(owners)}"
+            self.run_bulk(ids, lambda: workspace.bulk_assign(ids, owners, expect=seen),
+                       done, "Not assigned")
+        title = "Owner (empty: nobody)" + ("" if len(ids) == 1
+                                           else f" for {plural(len(ids), 'contact')}")
+        self._host.app.push_screen(OwnerDialog(title, current or workspace.user,
+                                               workspace.owners), answered)
 
     def tag(self, ids: list[int]) -> None:
         if not ids:
@@ -230,14 +326,16 @@ class Triage:
                 return
             remove = text.startswith("-")
             tag = text.lstrip("-").strip().lower()
-
-            def change(contact_id: int) -> object:
+            changes = {}
+            for contact_id in ids:
                 tags = list(seen[contact_id]["tags"] or [])
-                if remove == (tag not in tags):
-                    return False
-                tags = [t for t in tags if t != tag] if remove else tags + [tag]
-                return self.workspace.edit(contact_id, {"tags": tags}, expect=seen[contact_id])
-            self._apply(ids, change, f"{'Untagged' if remove else 'Tagged'} {tag}")
+                if remove != (tag not in tags):
+                    changes[contact_id] = {"tags": [t for t in tags if t != tag] if remove
+                                           else tags + [tag]}
+            verb = "untag" if remove else "tag"
+            self.run_bulk(ids, lambda: self.workspace.bulk_edit_each(
+                changes, expect=seen, description=f"{verb} {{contacts}} {tag}"),
+                f"{'Untagged' if remove else 'Tagged'} {tag}", "Not changed")
         self._host.app.push_screen(TextDialog("Tag (a leading - removes it)"), answered)
 
     def adjust_score(self, contact_id: int) -> None:

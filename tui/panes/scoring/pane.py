@@ -7,10 +7,13 @@ draft (the rules file's text with only those numbers changed, comments kept);
 a worker thread classifies every contact under the draft and the panel on the
 right shows how temperature, grade, stage and lead type counts would move.
 ctrl+s writes the user's rules file atomically and switches the workspace to
-it, so every contact is reclassified; R drops the draft.
+it, so every contact is reclassified; R drops the draft. m shows the learned model's
+section in place of the rules; f fits the points from outcomes into the draft.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from textual import events, on
 from textual.app import ComposeResult
@@ -28,6 +31,8 @@ from funnel.engine.workspace.facade import Workspace
 from funnel.tui.app.services import services
 from funnel.tui.panes.scoring.draft import (inline_message, read_rules_file, typed_value,
                                             why_not_editable, with_number)
+from funnel.tui.panes.scoring.model_actions import ModelActions
+from funnel.tui.panes.scoring.model_section import ModelSection
 from funnel.tui.panes.scoring.preview import PreviewPanel, Stats
 from funnel.tui.panes.scoring.rows import build_rows, row_parts, short_path, value_of
 from funnel.tui.panes.scoring.rule_list import EditLine, RuleDetail, RuleRow, RulesView
@@ -35,7 +40,7 @@ from funnel.tui.panes.scoring.status import detail_line, status_line
 from funnel.tui.widgets.background import shown
 
 
-class ScoringPane(Vertical):
+class ScoringPane(ModelActions, Vertical):
     BINDINGS = [
         Binding("j,down", "cursor(1)", "Next rule", show=False, id="scoring.down"),
         Binding("k,up", "cursor(-1)", "Previous rule", show=False, id="scoring.up"),
@@ -48,32 +53,14 @@ class ScoringPane(Vertical):
         Binding("enter,e", "edit", "Edit number", id="scoring.edit"),
         Binding("ctrl+s", "save", "Save rules", id="scoring.save"),
         Binding("R", "revert", "Revert draft", id="scoring.revert"),
+        Binding("m", "model", "Model", id="scoring.model"),
+        Binding("f", "fit_rules", "Fit the points to won and lost contacts (a draft)",
+                show=False, id="scoring.fit_rules"),
+        Binding("u", "app.undo", "Undo your last change, from any tab (rule edits: R)",
+                show=False, id="scoring.undo"),
         Binding("escape", "cancel", "Cancel the edit", show=False, id="scoring.cancel"),
     ]
-    DEFAULT_CSS = """
-    ScoringPane { height: 1fr; }
-    ScoringPane #scoring-status { height: 1; padding: 0 1; background: $boost;
-        text-wrap: nowrap; text-overflow: ellipsis; }
-    ScoringPane #scoring-body { height: 1fr; }
-    ScoringPane RulesView { width: 1fr; height: 1fr; scrollbar-size-vertical: 1; }
-    ScoringPane #scoring-preview-box { width: 38; height: 1fr; border-left: vkey $panel;
-        padding: 0 0 0 1; scrollbar-size-vertical: 1; overflow-x: hidden; }
-    ScoringPane #scoring-preview { text-wrap: nowrap; }
-    ScoringPane #scoring-detail { height: 2; padding: 0 1; background: $boost;
-        text-overflow: ellipsis; }
-    ScoringPane .rule-section { height: 1; padding: 0 1; text-style: bold; color: $accent;
-        text-wrap: nowrap; text-overflow: ellipsis; margin-top: 1; }
-    ScoringPane .rule-section.-first { margin-top: 0; }
-    ScoringPane .rule-row { height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
-    ScoringPane EditLine.rule-row { height: auto; }
-    ScoringPane .rule-edit-line { height: 1; }
-    ScoringPane .rule-edit-after { width: 1fr; text-wrap: nowrap; text-overflow: ellipsis; }
-    ScoringPane .rule-row.-cursor { background: $accent 40%; }
-    ScoringPane .rule-error { display: none; height: auto; padding-left: 2; color: $error; }
-    ScoringPane .rule-edit { width: 7; height: 1; border: none; padding: 0;
-        background: $boost; }
-    ScoringPane .rule-edit:focus { border: none; background: $accent 30%; }
-    """
+    DEFAULT_CSS = Path(__file__).with_name("pane.tcss").read_text(encoding="utf-8")
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -88,6 +75,7 @@ class ScoringPane(Vertical):
         self._target_state: str | None = None  # the save target's fingerprint at load
         self._preview = PreviewPanel(on_progress=self._progressed, on_failed=self._failed,
                                      id="scoring-preview-box")
+        self._model = ModelSection(on_progress=self._progressed, id="scoring-model")
 
     # -- building ----------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -95,6 +83,7 @@ class ScoringPane(Vertical):
         with Horizontal(id="scoring-body"):
             yield self._list
             yield self._preview
+        yield self._model
         yield RuleDetail("", id="scoring-detail")
 
     @property
@@ -165,7 +154,8 @@ class ScoringPane(Vertical):
     def _show_status(self) -> None:
         if self.base_rules is None:
             return
-        line = status_line(self.base_rules, self.drafts, self._preview.progress,
+        line = status_line(self.base_rules, self.drafts,
+                           self._model.progress or self._preview.progress,
                            self.problem, self.target)
         self.query_one("#scoring-status", Static).update(line, layout=False)
 
@@ -255,7 +245,19 @@ class ScoringPane(Vertical):
         """The typed text as a value for the number being edited; ValueError if it is not."""
         if self.editing is None or self.text is None:
             return None  # a keystroke that arrived after the edit ended
-        return typed_value(self.text, self.editing, typed, self.drafts)
+        value = typed_value(self.text, self.editing, typed, self.drafts)
+        self._preview_typed(self.editing, value)
+        return value
+
+    def _preview_typed(self, key: str, value: float | None) -> None:
+        """The what-if of every keystroke: count under the draft with the number as
+        typed so far (not applied yet; Esc goes back to the applied draft)."""
+        assert self.text is not None
+        try:
+            _, rules = self.text.draft(with_number(self.text, self.drafts, key, value))
+        except EditError:
+            return  # said inline by the edit line when applied
+        self._preview.recount(rules, keep_counts=True, delay=0)
 
     @on(Input.Submitted, "#scoring-edit")
     def _submitted(self, event: Input.Submitted) -> None:
@@ -303,6 +305,7 @@ class ScoringPane(Vertical):
     def action_cancel(self) -> None:
         if self.editing is not None:
             self._end_edit()
+            self._invalidate(keep_counts=True, delay=0)  # back to the applied draft
 
     def on_descendant_blur(self, event: events.DescendantBlur) -> None:
         if self.editing is not None and event.widget.id == "scoring-edit":
@@ -337,8 +340,11 @@ class ScoringPane(Vertical):
         if previewed is not None:
             self._preview.current = previewed
             self._preview.show()
+        # A demo's rules file is the demo's copy: it goes when the demo ends (issue #15).
+        copy = " (the demo's copy, removed when the demo ends)" if \
+            services(self).settings.demo else ""
         self.notify(f"Saved {count} change{'s' if count > 1 else ''} to "
-                    f"{short_path(str(self.target))}; every contact is reclassified")
+                    f"{short_path(str(self.target))}{copy}; every contact is reclassified")
 
     def action_revert(self) -> None:
         if self.editing is not None:
@@ -363,10 +369,10 @@ class ScoringPane(Vertical):
             return
         self._invalidate(keep_counts=True)
 
-    def _invalidate(self, keep_counts: bool = False) -> None:
+    def _invalidate(self, keep_counts: bool = False, delay: float | None = None) -> None:
         """What the counts depend on changed: count again."""
         self._show_status()
-        self._preview.recount(self.draft_rules if self.drafts else None, keep_counts)
+        self._preview.recount(self.draft_rules if self.drafts else None, keep_counts, delay)
 
     @property
     def busy(self) -> bool:

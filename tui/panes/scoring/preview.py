@@ -127,14 +127,17 @@ class PreviewPanel(VerticalScroll):
     def settled(self) -> bool:
         return self._counting.settled
 
-    def recount(self, draft: Rules | None, keep_counts: bool = False) -> None:
+    def recount(self, draft: Rules | None, keep_counts: bool = False,
+                delay: float | None = None) -> None:
         """Count again under the active rules and ``draft``: now, or after a quiet spell
-        if only contacts changed (``keep_counts``: they change in bursts)."""
+        if only contacts changed (``keep_counts``: they change in bursts; the counts
+        shown stay until the new ones replace them). ``delay`` overrides the wait."""
         self._draft_rules = draft
         if not keep_counts:
             self.draft = None
         self.show()
-        self._counting.changed(REFRESH_DELAY if keep_counts else 0)
+        self._counting.changed(delay if delay is not None else
+                               REFRESH_DELAY if keep_counts else 0)
 
     def resume(self) -> None:
         self._counting.resume()

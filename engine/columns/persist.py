@@ -1,0 +1,97 @@
+"""A ``ContactColumns`` as plain arrays and JSON meta, and back: what the sidecar holds.
+
+Each encoded column becomes its codes (int32, one per row) and its list of distinct
+values (in the meta, as JSON: the documents' own values, so JSON keeps their types);
+the activity log becomes its entry arrays and each row's block bounds. Reading back
+rebuilds the dictionaries' lookup from the values, so the table can take edits again.
+``SCHEMA`` names this layout and what the codes mean (the activity kinds' order): a
+cache written under another schema is not used.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import numpy as np
+
+from funnel.engine.columns.activity_log import ActivityLog
+from funnel.engine.columns.encoded import EncodedColumn
+from funnel.engine.columns.table import COLUMN_NAMES, ContactColumns
+from funnel.engine.model import ACTIVITY_KINDS
+
+_LAYOUT = "contact-columns/1"
+SCHEMA = _LAYOUT + "/" + hashlib.sha256(
+    "\n".join(COLUMN_NAMES + ("|",) + tuple(ACTIVITY_KINDS)).encode()).hexdigest()[:16]
+_LOG_ARRAYS = ("rows", "kinds", "moments", "amounts")
+
+Arrays = dict[str, np.ndarray]
+
+
+def table_arrays(table: ContactColumns) -> tuple[Arrays, dict[str, Any]]:
+    """The arrays and meta that ``table_from_arrays`` turns back into ``table``."""
+    rows = table.rows
+    arrays: Arrays = {
+        "ids": np.array(table.ids, np.int64),
+        "alive": table.alive[:rows].copy(),
+        "log.start": table.activities.start[:rows].copy(),
+        "log.stop": table.activities.stop[:rows].copy(),
+    }
+    log = table.activities
+    for name in _LOG_ARRAYS:
+        arrays["log." + name] = getattr(log, name)[:log.size].copy()
+    values: dict[str, list] = {}
+    for name, column in table.columns.items():
+        arrays["codes." + name] = column.codes[:rows].copy()
+        values[name] = column.values
+    meta = {"rows": rows, "dead_entries": log.dead, "values": values}
+    custom = table.custom_state()  # by position: a custom field's name is any text
+    for number, (_, codes, _) in enumerate(custom):
+        arrays[f"custom.{number}"] = codes
+    meta["custom"] = [[name, known] for name, _, known in custom]
+    return arrays, meta
+
+
+def table_from_arrays(arrays: Arrays, meta: dict[str, Any]) -> ContactColumns | None:
+    """The table ``table_arrays`` described, or None if the pieces do not fit together
+    (the cache is then rebuilt; nothing here trusts the file beyond its checksums)."""
+    try:
+        rows = int(meta["rows"])
+        values = meta["values"]
+        ids = arrays["ids"]
+        if len(ids) != rows or set(values) != set(COLUMN_NAMES):
+            return None
+        table = ContactColumns(rows)
+        table.rows = rows
+        table.ids = ids.tolist()
+        table.alive[:rows] = arrays["alive"]
+        table.row_of = {contact_id: row for row, contact_id in enumerate(table.ids)
+                        if table.alive[row]}
+        for name in COLUMN_NAMES:
+            codes = arrays["codes." + name]
+            if len(codes) != rows:
+                return None
+            table.columns[name] = EncodedColumn.restored(codes, values[name],
+                                                         len(table.alive))
+        table.restore_custom([(name, arrays[f"custom.{number}"], known)
+                              for number, (name, known) in enumerate(meta["custom"])])
+        table.activities = _log_from(arrays, rows, int(meta["dead_entries"]))
+    except (KeyError, TypeError, ValueError):
+        return None
+    return table
+
+
+def _log_from(arrays: Arrays, rows: int, dead: int) -> ActivityLog:
+    log = ActivityLog(max(rows, 16))
+    size = len(arrays["log.rows"])
+    for name in _LOG_ARRAYS:
+        if len(arrays["log." + name]) != size:
+            raise ValueError(f"activity log array {name} has the wrong length")
+        setattr(log, name, arrays["log." + name].copy())
+    start, stop = arrays["log.start"], arrays["log.stop"]
+    if len(start) != rows or len(stop) != rows or (rows and (
+            start.min() < 0 or stop.max() > size or (stop < start).any())):
+        raise ValueError("activity log bounds do not fit")
+    log.start[:rows], log.stop[:rows] = start, stop
+    log.size, log.dead = size, dead
+    return log

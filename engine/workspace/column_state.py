@@ -1,0 +1,182 @@
+"""The workspace's columns: every contact's fields as arrays, and their classification.
+
+``ColumnState`` keeps one ``ContactColumns`` for the store, built on first use from the
+sidecar cache (``PATH.columns``) when it was written for exactly the store's current
+position, else from the documents (and the cache written for next time). Every change
+reaches it through ``forget(ids)`` (this session's commits and other processes' alike):
+those rows are read again on next use. The classification of every row under the
+active rules is kept until the rows, the rules or the day change; after a few edits
+only the changed rows are classified again, one by one, by the per-contact classifier
+(which the property tests prove equal to the column one).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Iterable
+
+import numpy as np
+
+from funnel.engine.columns.classify import ColumnClassification, classify_columns
+from funnel.engine.columns.persist import SCHEMA, table_arrays, table_from_arrays
+from funnel.engine.columns.sidecar import cache_key, read_columns, save_columns
+from funnel.engine.columns.table import ContactColumns
+from funnel.engine.rules.classify import Classification, classify
+from funnel.engine.rules.ruleset import Rules
+from funnel.engine.workspace.bulk import bulk_work
+from funnel.engine.workspace.shared import Shared
+
+log = logging.getLogger(__name__)
+
+PATCH_AT_MOST = 256  # changed rows classified one by one; more: the whole table again
+_RULES_FREE = "-"  # the cached columns do not depend on the rules
+
+
+@dataclass
+class Classified:
+    """The classification of every row at one moment, and what it was made from."""
+
+    table: ContactColumns
+    result: ColumnClassification
+    rules: Rules
+    now: datetime
+    version: int  # the table's version it covers
+
+
+class ColumnState:
+    """See the module docstring. Callers hold ``shared.lock`` around every method."""
+
+    def __init__(self, shared: Shared) -> None:
+        self._shared = shared
+        self._table: ContactColumns | None = None
+        self._dirty: set[int] = set()
+        self._classified: Classified | None = None
+        self._saved_at: tuple[int, str] | None = None  # store position the cache holds
+
+    # -- keeping current ----------------------------------------------------
+    def forget(self, ids: Iterable[int]) -> None:
+        if self._table is not None:
+            self._dirty.update(ids)
+
+    @property
+    def ready(self) -> bool:
+        """The columns are built (asking for them costs no more than the changes)."""
+        return self._table is not None
+
+    def table(self) -> ContactColumns:
+        """The columns of every contact as the store holds them now."""
+        if self._table is None:
+            self._table = self._load() or self._build()
+            self._dirty.clear()
+        elif self._dirty:
+            self._take_in_changes()
+        return self._table
+
+    def _take_in_changes(self) -> None:
+        table, store = self._table, self._shared.store
+        assert table is not None
+        changed = sorted(self._dirty)
+        self._dirty.clear()
+        before = table.version
+        with bulk_work():
+            for contact_id in changed:
+                document = store.peek(contact_id)
+                if document is None:
+                    table.remove(contact_id)
+                else:
+                    table.put(contact_id, document)
+        found = self._classified
+        if found is not None and found.version == before and len(changed) <= PATCH_AT_MOST:
+            self._classified = self._patched(found, changed)
+
+    def _load(self) -> ContactColumns | None:
+        store = self._shared.store
+        key = cache_key(store, _RULES_FREE, SCHEMA)
+        if key is None:
+            return None
+        found = read_columns(store.path, key)
+        if found.arrays is None or found.meta is None:
+            log.info("column cache of %s not used: %s", store.path, found.reason)
+            return None
+        table = table_from_arrays(found.arrays, found.meta)
+        if table is None or len(table) != len(store):
+            log.info("column cache of %s does not fit the store; rebuilding", store.path)
+            return None
+        self._saved_at = store.position
+        return table
+
+    def _build(self) -> ContactColumns:
+        with bulk_work():
+            store = self._shared.store
+            return ContactColumns.build(store.items(), size=len(store))
+
+    def save(self) -> bool:
+        """Write the cache if the columns are current and the file does not hold them
+        yet (best effort: a folder that cannot be written just means no cache)."""
+        store = self._shared.store
+        if self._table is None or self._dirty or self._saved_at == store.position:
+            return False
+        key = cache_key(store, _RULES_FREE, SCHEMA)
+        if key is None:
+            return False
+        try:
+            arrays, meta = table_arrays(self._table)
+            saved = save_columns(store.path, key, arrays, meta)
+        except (TypeError, ValueError) as error:  # a value JSON cannot hold: no cache
+            log.warning("column cache of %s not written: %s", store.path, error)
+            return False
+        if saved:
+            self._saved_at = (key.seq, key.chain)
+        return saved
+
+    # -- classification -------------------------------------------------------
+    def classified(self, now: datetime) -> Classified:
+        """Every row classified under the active rules at ``now`` (kept while valid)."""
+        table = self.table()
+        rules = self._shared.rules
+        found = self._classified
+        if found is None or found.rules is not rules or found.version != table.version \
+                or found.now.date() != now.date():
+            found = self._classified = Classified(
+                table, classify_columns(table, rules, now), rules, now, table.version)
+        return found
+
+    def preview(self, rules: Rules, now: datetime) -> ColumnClassification:
+        """Every row under other ``rules``, leaving the kept classification alone."""
+        return classify_columns(self.table(), rules, now)
+
+    def _patched(self, found: Classified, ids: list[int]) -> Classified:
+        """``found`` with the rows of ``ids`` classified again one by one."""
+        table, rules = found.table, found.rules
+        result = found.result
+        arrays = {name: getattr(result, name).copy() for name in _ROW_ARRAYS}
+        if table.rows > len(result.score):  # rows were added: grow every array
+            extra = table.rows - len(result.score)
+            arrays = {name: np.concatenate([values, np.zeros(extra, values.dtype)])
+                      for name, values in arrays.items()}
+        stage_code = {stage_id: code for code, stage_id in enumerate(result.stage_ids)}
+        for contact_id in ids:
+            row = table.row_of.get(contact_id)
+            document = self._shared.store.peek(contact_id)
+            if row is None or document is None:
+                continue
+            one = classify(document, rules, found.now, explain=False)
+            _set_row(arrays, row, one, stage_code, result)
+        return replace(found, result=replace(result, **arrays), version=table.version)
+
+
+_ROW_ARRAYS = ("fit", "engagement", "raw_score", "score", "grade", "rules_stage", "stage",
+               "manual", "temperature", "lead_type", "rotting", "overdue")
+
+
+def _set_row(arrays: dict[str, np.ndarray], row: int, one: Classification,
+             stage_code: dict[str, int], result: ColumnClassification) -> None:
+    for name in ("fit", "engagement", "raw_score", "score", "grade", "manual", "rotting",
+                 "overdue"):
+        arrays[name][row] = getattr(one, name)
+    arrays["stage"][row] = stage_code[one.stage]
+    arrays["rules_stage"][row] = stage_code[one.rules_stage]
+    arrays["temperature"][row] = result.temperatures.index(one.temperature)
+    arrays["lead_type"][row] = result.lead_types.index(one.lead_type)

@@ -1,0 +1,102 @@
+"""The column cache beside the database (issue #13): a later session that finds it
+written for exactly the store's state reads no document to answer lists and counts;
+a stale or damaged one is rebuilt from the store, and the answer is the store's."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+
+from funnel.engine.columns.sidecar import sidecar_path
+from funnel.engine.columns.table import ContactColumns
+from funnel.engine.demo.generate import generate_contacts
+from funnel.engine.workspace.facade import Workspace
+
+NOW = datetime(2026, 11, 22, 9, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def db(tmp_path):
+    path = tmp_path / "d.json"
+    with Workspace.open(path, None, clock=lambda: NOW, user="ola") as workspace:
+        workspace.add_many(generate_contacts(800, 5, NOW.replace(hour=0)))
+        workspace.stats()  # builds the columns; closing writes the cache
+    assert sidecar_path(path).exists()
+    return path
+
+
+@pytest.fixture
+def builds(monkeypatch):
+    """How many times the columns were built from the documents."""
+    counted = []
+    original = ContactColumns.build.__func__
+
+    def counting(cls, items, *args, **kwargs):
+        counted.append(1)
+        return original(cls, items, *args, **kwargs)
+    monkeypatch.setattr(ContactColumns, "build", classmethod(counting))
+    return counted
+
+
+def answers(path):
+    with Workspace.open(path, None, clock=lambda: NOW, user="ola") as workspace:
+        return workspace.stats(), workspace.select("temp:hot", "name")
+
+
+def test_a_current_cache_is_used_and_gives_the_same_answers(db, builds):
+    sidecar_path(db).rename(db.with_name("kept"))
+    fresh = answers(db)  # no cache: built (and written again)
+    assert builds == [1]
+    cached = answers(db)
+    assert builds == [1]  # not built again: read from the cache
+    assert cached == fresh
+
+
+def test_a_cache_behind_another_process_commit_is_rebuilt(db, builds):
+    with Workspace.open(db, None, clock=lambda: NOW, user="eve") as other:
+        target = other.select("temp:cold unowned")[0]
+        other._cache.save = lambda: False  # this writer leaves the cache behind
+        other.edit(target, {"owner": "eve"})
+    stats, _ = answers(db)
+    assert builds == [1]
+    with Workspace.open(db, None, clock=lambda: NOW, user="ola") as workspace:
+        assert target in workspace.select("owner:eve")
+    assert builds == [1]  # the rebuilt cache was written and is now current
+
+
+def test_an_edit_in_this_session_is_cached_at_close(db, builds):
+    with Workspace.open(db, None, clock=lambda: NOW, user="ola") as workspace:
+        target = workspace.select("unowned")[0]
+        workspace.edit(target, {"owner": "zoe"})
+        assert target in workspace.select("owner:zoe")
+    assert builds == []
+    with Workspace.open(db, None, clock=lambda: NOW, user="ola") as workspace:
+        assert workspace.select("owner:zoe") == [target]
+    assert builds == []
+
+
+@pytest.mark.parametrize("damage", ["truncate", "flip", "empty", "garbage"])
+def test_a_damaged_cache_is_rebuilt_not_an_error(db, builds, damage):
+    expected = answers(db)
+    path = sidecar_path(db)
+    data = path.read_bytes()
+    if damage == "truncate":
+        path.write_bytes(data[:len(data) // 2])
+    elif damage == "flip":
+        middle = len(data) - 100
+        path.write_bytes(data[:middle] + bytes([data[middle] ^ 0xFF]) + data[middle + 1:])
+    elif damage == "empty":
+        path.write_bytes(b"")
+    else:
+        path.write_bytes(b"not a cache at all\n" * 50)
+    assert answers(db) == expected
+    assert builds == [1]
+
+
+def test_a_cache_of_other_rules_days_or_users_is_still_the_same_columns(db, builds):
+    """The cached columns hold the documents' values only: other rules, another day or
+    another user classify them afresh without reading any document."""
+    with Workspace.open(db, "fit-first", clock=lambda: NOW, user="eve") as workspace:
+        assert workspace.stats()["rules"] == "fit-first"
+    assert builds == []
