@@ -63,15 +63,15 @@ class ContactColumns:
                 part = list(islice(pending, chunk))
                 if not part:
                     break
-                table._encode_chunk(part)
+                table.extend(part)
         finally:
             if collecting:
                 gc.enable()
         return table
 
-    def _encode_chunk(self, pairs: list[tuple[int, dict]]) -> None:
-        """Append the rows of ``pairs``; an id seen before is put again (the later
-        document wins, as with ``put``)."""
+    def extend(self, pairs: list[tuple[int, dict]]) -> None:
+        """Append the rows of ``pairs`` in one go (as ``build`` does); an id seen before
+        is put again (the later document wins, as with ``put``)."""
         start = self.rows
         documents: list[dict] = []
         again: list[tuple[int, dict]] = []
@@ -85,6 +85,7 @@ class ContactColumns:
         self.activities.fill((start + offset, document.get("activities"))
                              for offset, document in enumerate(documents))
         self.alive[start:self.rows] = True
+        self.version += 1
         for contact_id, document in again:
             self.put(contact_id, document)
 

@@ -43,24 +43,26 @@ class ClassificationCache:
 
     # -- one contact -------------------------------------------------------
     def classification(self, contact_id: int) -> Classification:
-        """One contact's classification with its explanation (kept until it changes)."""
-        with self._shared.lock:
-            document = self._shared.document(contact_id)
-            now = self._refresh_clock()
-            found = self._classes.get(contact_id)
-            if found is None:
-                found = self._classes[contact_id] = classify(document, self._shared.rules, now)
-            return found
+        """One contact's classification with its explanation (kept until it changes).
+        Not under the workspace lock: a bulk pass holding it must not hold up the rows
+        a screen draws (the document is the store's current one, read once)."""
+        document = self._shared.document(contact_id)
+        now = self._refresh_clock()
+        found = self._classes.get(contact_id)
+        if found is None:
+            found = classify(document, self._shared.rules, now)
+            if self._shared.document(contact_id) is document:  # unchanged meanwhile
+                self._classes[contact_id] = found
+        return found
 
     def explained(self, contact_id: int) -> Classification:
         """The classification with its explanation, without keeping it."""
-        with self._shared.lock:
-            found = self._classes.get(contact_id)
-            document = self._shared.document(contact_id)
-            now = self._refresh_clock()
-            if found is not None:
-                return found
-            return classify(document, self._shared.rules, now)
+        found = self._classes.get(contact_id)
+        document = self._shared.document(contact_id)
+        now = self._refresh_clock()
+        if found is not None:
+            return found
+        return classify(document, self._shared.rules, now)
 
     # -- forgetting ----------------------------------------------------------
     def forget(self, ids: Iterable[int]) -> None:
@@ -83,6 +85,7 @@ class ClassificationCache:
         ``progress`` hears the start and the end, never while the lock is held (a front
         end's callback may wait for a thread that waits for the lock)."""
         self._report_start(progress)
+        self._columns.ensure()
         with self._shared.lock:
             found = self._columns.classified(self._refresh_clock())
             answer = ColumnClassifications(found.table, found.result, found.rules)
@@ -95,6 +98,7 @@ class ClassificationCache:
             progress(0, len(self._shared.store))
 
     def counts(self) -> Counts:
+        self._columns.ensure()
         with self._shared.lock:
             found = self._columns.classified(self._refresh_clock())
             return column_counts(found.table, found.result, found.rules)
@@ -102,6 +106,7 @@ class ClassificationCache:
     def preview_rules(self, rules: Rules, progress: Progress | None = None) -> Counts:
         """Counts under other rules, without switching."""
         self._report_start(progress)
+        self._columns.ensure()
         with self._shared.lock:
             now = self._refresh_clock()
             table = self._columns.table()
@@ -114,6 +119,7 @@ class ClassificationCache:
                ) -> list[int]:
         """The ids matching ``query`` in ``sort`` order (see ``Workspace.select``)."""
         parsed = parse_query(query, me)  # a bad query fails before any work
+        self._columns.ensure()
         with self._shared.lock:
             found = self._columns.classified(self._refresh_clock())
             context = ListContext(found.table, found.result, found.rules, found.now,
@@ -127,18 +133,21 @@ class ClassificationCache:
 
     def likelihoods(self) -> tuple[np.ndarray | None, Scored | None]:
         """Every live contact's likelihood by row (NaN: no model), and the scores."""
+        self._columns.ensure()
         with self._shared.lock:
             found = self._columns.classified(self._refresh_clock())
             return self._likely.per_row(found.table, found.now), self._likely.scored
 
     def scored(self, model: Model) -> Scored:
         """Every live contact scored under ``model`` over the columns."""
+        self._columns.ensure()
         with self._shared.lock:
             found = self._columns.classified(self._refresh_clock())
             return scored_from_columns(model, found.table, found.now)
 
     def owner_counts(self) -> list[tuple[str, int]]:
         """Each owner with how many live contacts they own, most first, then by name."""
+        self._columns.ensure()
         with self._shared.lock:
             table = self._columns.table()
             owners = table.coded("owner")

@@ -61,18 +61,18 @@ class ColumnClassifications(Mapping[int, Classification]):
     def __init__(self, table: ContactColumns, result: ColumnClassification,
                  rules: Rules) -> None:
         self._table, self._result, self._rules = table, result, rules
-        self._live_ids = [contact_id for contact_id in table.ids
-                          if contact_id in table.row_of]
+        self._rows = len(table.row_of)
 
     def __getitem__(self, contact_id: int) -> Classification:
         row = self._table.row_of[contact_id]
         return classification_of(self._table, self._result, self._rules, row)
 
     def __iter__(self) -> Iterator[int]:
-        return iter(self._live_ids)
+        ids = self._table.ids
+        return iter([ids[row] for row in np.flatnonzero(self._table.live()).tolist()])
 
     def __len__(self) -> int:
-        return len(self._live_ids)
+        return self._rows
 
 
 def column_counts(table: ContactColumns, result: ColumnClassification, rules: Rules) -> Counts:

@@ -13,6 +13,7 @@ only the changed rows are classified again, one by one, by the per-contact class
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Iterable
@@ -20,9 +21,10 @@ from typing import Iterable
 import numpy as np
 
 from funnel.engine.columns.classify import ColumnClassification, classify_columns
+from funnel.engine.columns.fact_columns import FactColumns
 from funnel.engine.columns.persist import SCHEMA, table_arrays, table_from_arrays
 from funnel.engine.columns.sidecar import cache_key, read_columns, save_columns
-from funnel.engine.columns.table import ContactColumns
+from funnel.engine.columns.table import BUILD_CHUNK, ContactColumns
 from funnel.engine.rules.classify import Classification, classify
 from funnel.engine.rules.ruleset import Rules
 from funnel.engine.workspace.bulk import bulk_work
@@ -54,11 +56,51 @@ class ColumnState:
         self._dirty: set[int] = set()
         self._classified: Classified | None = None
         self._saved_at: tuple[int, str] | None = None  # store position the cache holds
+        self._kept_facts: tuple[tuple, FactColumns] | None = None
+        self._building = False  # ``ensure`` is reading the documents: keep what changes
+        self._build_lock = threading.Lock()  # one build at a time
 
     # -- keeping current ----------------------------------------------------
     def forget(self, ids: Iterable[int]) -> None:
-        if self._table is not None:
+        if self._table is not None or self._building:
             self._dirty.update(ids)
+
+    def ensure(self) -> None:
+        """Load or build the columns if there are none yet. Called WITHOUT the workspace
+        lock: a build takes it one chunk of documents at a time, so edits and the
+        screen's reads go on meanwhile (their contacts are read again afterwards)."""
+        with self._build_lock:
+            shared = self._shared
+            with shared.lock:
+                if self._table is not None:
+                    return
+                loaded = self._load()
+                if loaded is not None:
+                    self._table = loaded
+                    self._dirty.clear()
+                    return
+                self._building = True
+                self._dirty.clear()
+                ids = shared.store.ids()
+            try:
+                table = self._build_in_chunks(ids)
+                with shared.lock:
+                    self._table = table
+            finally:
+                with shared.lock:
+                    self._building = False
+
+    def _build_in_chunks(self, ids: list[int]) -> ContactColumns:
+        """The columns of ``ids``, the lock taken only to read each chunk's documents."""
+        shared = self._shared
+        table = ContactColumns(len(ids))
+        for start in range(0, len(ids), BUILD_CHUNK):
+            with shared.lock:
+                pairs = [(contact_id, document) for contact_id in ids[start:start + BUILD_CHUNK]
+                         if (document := shared.store.peek(contact_id)) is not None]
+            with bulk_work():  # parsed copies: encoded outside the lock
+                table.extend(pairs)
+        return table
 
     @property
     def ready(self) -> bool:
@@ -68,7 +110,8 @@ class ColumnState:
     def table(self) -> ContactColumns:
         """The columns of every contact as the store holds them now."""
         if self._table is None:
-            self._table = self._load() or self._build()
+            # (callers ``ensure`` first; this is the fallback, under the lock throughout)
+            self._table = self._load() or self._build_in_chunks(self._shared.store.ids())
             self._dirty.clear()
         elif self._dirty:
             self._take_in_changes()
@@ -107,11 +150,6 @@ class ColumnState:
         self._saved_at = store.position
         return table
 
-    def _build(self) -> ContactColumns:
-        with bulk_work():
-            store = self._shared.store
-            return ContactColumns.build(store.items(), size=len(store))
-
     def save(self) -> bool:
         """Write the cache if the columns are current and the file does not hold them
         yet (best effort: a folder that cannot be written just means no cache)."""
@@ -140,12 +178,22 @@ class ColumnState:
         if found is None or found.rules is not rules or found.version != table.version \
                 or found.now.date() != now.date():
             found = self._classified = Classified(
-                table, classify_columns(table, rules, now), rules, now, table.version)
+                table, classify_columns(table, rules, now, self._facts(table, rules, now)),
+                rules, now, table.version)
         return found
 
     def preview(self, rules: Rules, now: datetime) -> ColumnClassification:
         """Every row under other ``rules``, leaving the kept classification alone."""
-        return classify_columns(self.table(), rules, now)
+        table = self.table()
+        return classify_columns(table, rules, now, self._facts(table, rules, now))
+
+    def _facts(self, table: ContactColumns, rules: Rules, now: datetime) -> FactColumns:
+        """The facts of every row at ``now``: they depend on the rules only through the
+        half-life, so a what-if per keystroke reuses them (each is computed on first use)."""
+        key = (table.version, now, rules.half_life_days)
+        if self._kept_facts is None or self._kept_facts[0] != key:
+            self._kept_facts = (key, FactColumns(table, now, rules.half_life_days))
+        return self._kept_facts[1]
 
     def _patched(self, found: Classified, ids: list[int]) -> Classified:
         """``found`` with the rows of ``ids`` classified again one by one."""

@@ -9,8 +9,8 @@ from datetime import datetime, timezone
 import pytest
 
 from funnel.engine.columns.sidecar import sidecar_path
-from funnel.engine.columns.table import ContactColumns
 from funnel.engine.demo.generate import generate_contacts
+from funnel.engine.workspace.column_state import ColumnState
 from funnel.engine.workspace.facade import Workspace
 
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=timezone.utc)
@@ -30,12 +30,12 @@ def db(tmp_path):
 def builds(monkeypatch):
     """How many times the columns were built from the documents."""
     counted = []
-    original = ContactColumns.build.__func__
+    original = ColumnState._build_in_chunks
 
-    def counting(cls, items, *args, **kwargs):
+    def counting(self, ids):
         counted.append(1)
-        return original(cls, items, *args, **kwargs)
-    monkeypatch.setattr(ContactColumns, "build", classmethod(counting))
+        return original(self, ids)
+    monkeypatch.setattr(ColumnState, "_build_in_chunks", counting)
     return counted
 
 

@@ -31,7 +31,9 @@ if TYPE_CHECKING:  # the import and export code loads when first used
     from funnel.engine.transfer.importer import ImportResult
     from funnel.tui.dialogs.transfer import Exported
 
-FILTER_DELAY = 0.12  # seconds of quiet typing before a large list is filtered again
+# Seconds of quiet typing before a large list is filtered again (over the columns a
+# filter costs about 10 ms at 100,000 contacts).
+FILTER_DELAY = 0.03
 SORT_CYCLE = ("attention",) + tuple(column.key for column in COLUMNS if column.key != "flags")
 # They change what is asked for, not act on a row shown: no need to wait for the list.
 KEYS_THAT_NEVER_WAIT = ("filter", "views", "sort_next", "sort_reverse", "clear")
@@ -145,13 +147,7 @@ class ContactsPane(DeskActions, TriageActions, MarkingActions, ViewActions, Vert
     def _select(self, query: str, sort: str, descending: bool, keep: int | None,
                 asked: int) -> None:
         worker = get_current_worker()
-
-        def progress(done: int, total: int) -> None:  # after a rules change: all again
-            if not worker.is_cancelled and done < total:
-                self.app.call_from_thread(self._set_progress,
-                                          f"classifying {done * 100 // max(total, 1)}%")
-        try:
-            self.workspace.classify_all(progress)
+        try:  # over the columns: a rules change or a new day costs tens of milliseconds
             ids = self.workspace.select(query, sort, descending)
         except FunnelError as error:
             self.app.call_from_thread(self._select_failed, str(error), asked)
