@@ -220,6 +220,7 @@ def test_no_commands_no_sftp_no_forwarding(world, server):
         local.communicate(timeout=10)
 
 
+@pytest.mark.stress  # 13 s of waiting for timeouts: CI's stress run keeps it
 def test_session_limit_and_idle_timeout(world):
     # The idle clock starts at the connection, so the timeout must outlast the app's
     # start on a busy machine (3 s once did not): 10 s, most of it waited, not worked.

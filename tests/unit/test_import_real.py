@@ -102,6 +102,7 @@ def test_a_copy_with_one_broken_row_is_refused_and_changes_nothing(
     assert files_of(imported) == before
 
 
+@pytest.mark.stress  # 11 s: a round trip of the whole export; CI's stress run keeps it
 def test_export_and_import_into_an_empty_database_gives_the_same(imported: Path,
                                                                  tmp_path: Path) -> None:
     folder = imported.parent
