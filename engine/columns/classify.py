@@ -60,12 +60,17 @@ class ColumnClassification:
 
 
 def classify_columns(table: ContactColumns, rules: Rules, now: datetime,
-                     facts: FactColumns | None = None) -> ColumnClassification:
-    """Classify every row of ``table`` under ``rules`` at ``now`` (see the module)."""
+                     facts: FactColumns | None = None,
+                     likelihood: np.ndarray | None = None) -> ColumnClassification:
+    """Classify every row of ``table`` under ``rules`` at ``now`` (see the module);
+    ``likelihood``: every row's learned chance in % (NaN: none), for rules reading it."""
     if facts is None:
         facts = FactColumns(table, now, rules.half_life_days)
     rows = table.rows
-    scoring = ConditionInputs(table, now, rules.half_life_days, facts=facts)
+    chances = likelihood if likelihood is not None else np.full(rows, np.nan)
+    chance: dict[str, Coded | Numbers] = {"likelihood": Numbers.of(
+        np.nan_to_num(chances), ~np.isnan(chances), integral=False)}
+    scoring = ConditionInputs(table, now, rules.half_life_days, chance, facts=facts)
     # The plans hold closures; their conditions (and trees) are found by identity.
     conditions = {id(condition.test): condition for condition in rules.conditions()}
 
@@ -93,8 +98,8 @@ def classify_columns(table: ContactColumns, rules: Rules, now: datetime,
 
     stage_ids = rules.stage_ids
     index = {stage_id: number for number, stage_id in enumerate(stage_ids)}
-    staging = ConditionInputs(table, now, rules.half_life_days, {
-        "fit": _integers(fit), "engagement": _integers(engagement), "score": _integers(score)},
+    staging = ConditionInputs(table, now, rules.half_life_days, dict(chance, **{
+        "fit": _integers(fit), "engagement": _integers(engagement), "score": _integers(score)}),
         facts=facts)
     by_rules = _first_match(
         [(index[stage.id], holds(test, staging))

@@ -69,12 +69,14 @@ class Classification:
 
 def classify(contact: dict, rules: Rules, now: datetime,
              summary: ActivitySummary | None = None, *,
-             explain: bool = True) -> Classification:
+             explain: bool = True, likelihood: float | None = None) -> Classification:
     """``summary`` may be passed in from ``summarise_activities(contact, now,
     rules.half_life_days)`` (same contact, moment and half-life): a rules change
     then reuses it. ``explain=False`` (bulk passes: lists, counts) leaves the
-    explanation out, as None; everything else is the same."""
+    explanation out, as None; everything else is the same. ``likelihood``: the
+    contact's learned chance to convert in % (None: no model), for rules that read it."""
     facts = gather(contact, now, rules.half_life_days, summary)
+    facts["likelihood"] = likelihood  # the learned chance in % (rules may read it)
     explanation: list[Contribution] = []
     add = explanation.append if explain else _ignore
 

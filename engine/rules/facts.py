@@ -44,7 +44,7 @@ FACT_HELP = {
 
 
 _NUMERIC_FACTS = {"bant", "bant_known", "age_days", "last_activity_days", "days_in_stage",
-                  "activities", "fit", "engagement", "score", "grade"}
+                  "activities", "fit", "engagement", "score", "grade", "likelihood"}
 
 
 def _field(name: str) -> Name:
@@ -80,8 +80,9 @@ def _custom(name: str) -> Name:
 
 def vocabulary(phase: str, stage_ids: tuple[str, ...] = ()) -> Vocabulary:
     names = {name: _field(name) for name in FIELDS}
+    # likelihood: the learned chance to convert in % (none without a model).
     for fact in ("bant", "bant_known", "has_contact", "age_days", "last_activity_days",
-                 "days_in_stage", "overdue", "activities"):
+                 "days_in_stage", "overdue", "activities", "likelihood"):
         names[fact] = _fact(fact)
     if phase in (PHASE_STAGE, PHASE_OUTCOME):
         for fact in ("fit", "engagement", "score"):

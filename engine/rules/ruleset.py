@@ -69,6 +69,8 @@ class Rules:
     lead_type_plan: tuple = field(default=(), init=False, compare=False, hash=False)
     # Per stage, why the rules put a contact there: one shared string, not one each.
     reached_reason: dict = field(default_factory=dict, init=False, compare=False, hash=False)
+    # A condition reads the learned likelihood: classifying needs the model's scores.
+    reads_likelihood: bool = field(default=False, init=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         self.by_id.update({stage.id: stage for stage in self.stages + self.exits})
@@ -89,6 +91,8 @@ class Rules:
         for stage in self.stages + self.exits:
             when = stage.when.text if stage.when is not None else "always"
             self.reached_reason[stage.id] = f"{stage.id}: {' '.join(when.split())}"
+        set_(self, "reads_likelihood", any("likelihood" in condition.names
+                                           for condition in self.conditions()))
 
     def conditions(self) -> list[Condition]:
         """Every condition in these rules."""

@@ -15,6 +15,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from funnel.engine.columns.encoded import Coded
+from funnel.engine.columns.table import ContactColumns
 from funnel.engine.learn.from_columns import scored_from_columns
 from funnel.engine.learn.model_file import Model
 from funnel.engine.rules.classify import Classification, classify
@@ -50,10 +51,18 @@ class ClassificationCache:
         now = self._refresh_clock()
         found = self._classes.get(contact_id)
         if found is None:
-            found = classify(document, self._shared.rules, now)
+            found = classify(document, self._shared.rules, now,
+                             likelihood=self._percent(contact_id))
             if self._shared.document(contact_id) is document:  # unchanged meanwhile
                 self._classes[contact_id] = found
         return found
+
+    def _percent(self, contact_id: int) -> float | None:
+        """The contact's learned chance in %, when the rules read it (else None)."""
+        if not self._shared.rules.reads_likelihood:
+            return None
+        found = self.likelihood_of(contact_id)
+        return None if found is None else found * 100.0
 
     def explained(self, contact_id: int) -> Classification:
         """The classification with its explanation, without keeping it."""
@@ -62,7 +71,7 @@ class ClassificationCache:
         now = self._refresh_clock()
         if found is not None:
             return found
-        return classify(document, self._shared.rules, now)
+        return classify(document, self._shared.rules, now, likelihood=self._percent(contact_id))
 
     # -- forgetting ----------------------------------------------------------
     def forget(self, ids: Iterable[int]) -> None:
@@ -87,7 +96,7 @@ class ClassificationCache:
         self._report_start(progress)
         self._columns.ensure()
         with self._shared.lock:
-            found = self._columns.classified(self._refresh_clock())
+            found = self._columns.classified(self._refresh_clock(), self._chances)
             answer = ColumnClassifications(found.table, found.result, found.rules)
         if progress is not None:
             progress(len(answer), len(answer))
@@ -100,7 +109,7 @@ class ClassificationCache:
     def counts(self) -> Counts:
         self._columns.ensure()
         with self._shared.lock:
-            found = self._columns.classified(self._refresh_clock())
+            found = self._columns.classified(self._refresh_clock(), self._chances)
             return column_counts(found.table, found.result, found.rules)
 
     def preview_rules(self, rules: Rules, progress: Progress | None = None) -> Counts:
@@ -110,7 +119,8 @@ class ClassificationCache:
         with self._shared.lock:
             now = self._refresh_clock()
             table = self._columns.table()
-            counts = column_counts(table, self._columns.preview(rules, now), rules)
+            counts = column_counts(table, self._columns.preview(rules, now, self._chances),
+                                   rules)
         if progress is not None:  # over columns it is one step: say it is done
             progress(counts["total"], counts["total"])
         return counts
@@ -121,7 +131,7 @@ class ClassificationCache:
         parsed = parse_query(query, me)  # a bad query fails before any work
         self._columns.ensure()
         with self._shared.lock:
-            found = self._columns.classified(self._refresh_clock())
+            found = self._columns.classified(self._refresh_clock(), self._chances)
             context = ListContext(found.table, found.result, found.rules, found.now,
                                   self._values, self._custom_column, me,
                                   likelihood_reader=lambda: self._likely.per_row(
@@ -135,14 +145,29 @@ class ClassificationCache:
         """Every live contact's likelihood by row (NaN: no model), and the scores."""
         self._columns.ensure()
         with self._shared.lock:
-            found = self._columns.classified(self._refresh_clock())
+            found = self._columns.classified(self._refresh_clock(), self._chances)
             return self._likely.per_row(found.table, found.now), self._likely.scored
+
+    def likelihood_of(self, contact_id: int) -> float | None:
+        """One contact's learned likelihood from the column (None: no model, or none)."""
+        self._columns.ensure()
+        with self._shared.lock:
+            table = self._columns.table()
+            values = self._likely.per_row(table, self._refresh_clock())
+            row = table.row_of.get(contact_id)
+            if values is None or row is None or np.isnan(values[row]):
+                return None
+            return float(values[row])
+
+    def _chances(self, table: ContactColumns) -> np.ndarray | None:
+        """Every row's learned chance (the same array while it is valid), or None."""
+        return self._likely.per_row(table, self._refresh_clock())
 
     def scored(self, model: Model) -> Scored:
         """Every live contact scored under ``model`` over the columns."""
         self._columns.ensure()
         with self._shared.lock:
-            found = self._columns.classified(self._refresh_clock())
+            found = self._columns.classified(self._refresh_clock(), self._chances)
             return scored_from_columns(model, found.table, found.now)
 
     def owner_counts(self) -> list[tuple[str, int]]:

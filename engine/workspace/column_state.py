@@ -16,7 +16,7 @@ import logging
 import threading
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Iterable
+from typing import Callable, Iterable
 
 import numpy as np
 
@@ -32,6 +32,7 @@ from funnel.engine.workspace.shared import Shared
 
 log = logging.getLogger(__name__)
 
+Likelihoods = Callable[[ContactColumns], "np.ndarray | None"]  # each row's chance, 0-1
 PATCH_AT_MOST = 256  # changed rows classified one by one; more: the whole table again
 _RULES_FREE = "-"  # the cached columns do not depend on the rules
 
@@ -45,6 +46,7 @@ class Classified:
     rules: Rules
     now: datetime
     version: int  # the table's version it covers
+    likelihood: np.ndarray | None = None  # the learned chances (0-1) rules read, if any
 
 
 class ColumnState:
@@ -131,7 +133,9 @@ class ColumnState:
                 else:
                     table.put(contact_id, document)
         found = self._classified
-        if found is not None and found.version == before and len(changed) <= PATCH_AT_MOST:
+        # (Rules reading the likelihood: every chance may move with an edit; all again.)
+        if found is not None and found.version == before and len(changed) <= PATCH_AT_MOST \
+                and found.likelihood is None:
             self._classified = self._patched(found, changed)
 
     def _load(self) -> ContactColumns | None:
@@ -170,22 +174,33 @@ class ColumnState:
         return saved
 
     # -- classification -------------------------------------------------------
-    def classified(self, now: datetime) -> Classified:
-        """Every row classified under the active rules at ``now`` (kept while valid)."""
+    def classified(self, now: datetime, likelihood: Likelihoods | None = None) -> Classified:
+        """Every row classified under the active rules at ``now`` (kept while valid).
+        ``likelihood`` gives every row's learned chance for rules that read it."""
         table = self.table()
         rules = self._shared.rules
+        chances = likelihood(table) if likelihood is not None and rules.reads_likelihood \
+            else None
         found = self._classified
         if found is None or found.rules is not rules or found.version != table.version \
-                or found.now.date() != now.date():
+                or found.now.date() != now.date() or found.likelihood is not chances:
             found = self._classified = Classified(
-                table, classify_columns(table, rules, now, self._facts(table, rules, now)),
-                rules, now, table.version)
+                table, self._classify(table, rules, now, chances), rules, now, table.version,
+                chances)
         return found
 
-    def preview(self, rules: Rules, now: datetime) -> ColumnClassification:
+    def preview(self, rules: Rules, now: datetime,
+                likelihood: Likelihoods | None = None) -> ColumnClassification:
         """Every row under other ``rules``, leaving the kept classification alone."""
         table = self.table()
-        return classify_columns(table, rules, now, self._facts(table, rules, now))
+        chances = likelihood(table) if likelihood is not None and rules.reads_likelihood \
+            else None
+        return self._classify(table, rules, now, chances)
+
+    def _classify(self, table: ContactColumns, rules: Rules, now: datetime,
+                  chances: np.ndarray | None) -> ColumnClassification:
+        return classify_columns(table, rules, now, self._facts(table, rules, now),
+                                None if chances is None else chances * 100.0)
 
     def _facts(self, table: ContactColumns, rules: Rules, now: datetime) -> FactColumns:
         """The facts of every row at ``now``: they depend on the rules only through the

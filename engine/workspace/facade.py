@@ -374,6 +374,11 @@ class Workspace(DeskWork):  # DeskWork: log work, duplicates, merge (issue #15)
 
         return likelihood_of(model, contact_id, self._shared.document(contact_id), self.now())
 
+    def likelihood_of(self, contact_id: int) -> float | None:
+        """One contact's likelihood (0-1) under the saved model, from the column the
+        filters and sorts read (None without a model); FunnelError if it cannot be read."""
+        return self._cache.likelihood_of(contact_id)
+
     def likelihoods(self, model: Model) -> Scored:
         """Every contact scored under ``model`` (``engine.learn.score.Scored``: ids,
         likelihoods, factors per row), read from the columns (no document is parsed)."""

@@ -234,3 +234,24 @@ async def test_f_with_too_few_outcomes_says_why_in_one_line_and_drafts_nothing(a
         assert not pane.drafts
         refusal = [line for line in said if "at least 50 of each" in line]
         assert len(refusal) == 1 and "\n" not in refusal[0]
+
+
+async def test_the_likely_column_sort_and_filter(trained):
+    """The table's Likely column shows each row's likelihood (the column the filters
+    read), the likely sort orders by it and likely>=N filters on it (issue #14)."""
+    app, workspace, _ = trained
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot, app)
+        pane = app.contacts_pane
+        table = pane.table
+        table.set_columns(["flags", "name", "stage", "score", "likely"])
+        pane.query_text = "likely>=50"
+        table.sort_key = "likely"
+        pane.reselect(keep=-1)
+        await settle(pilot, app)
+        assert table.ids == workspace.select("likely>=50", "likely")
+        shown = [workspace.likelihood_of(contact_id) for contact_id in table.ids]
+        assert shown and all(value >= 0.5 for value in shown)
+        assert shown == sorted(shown, reverse=True)
+        first = table.render_line(1).text
+        assert first.rstrip().endswith(f"{shown[0] * 100:.0f}%")

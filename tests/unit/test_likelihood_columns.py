@@ -55,3 +55,37 @@ def test_without_a_model_the_likely_filter_says_how_to_make_one(tmp_path):
         workspace.add({"name": "Ann", "email": "ann@example.com"})
         with pytest.raises(FunnelError, match="run funnel learn"):
             workspace.select("likely>=60")
+
+
+def test_rules_can_read_the_likelihood(trained, tmp_path):
+    """A temperature rule on ``likelihood`` (the learned chance in %): the column path and
+    the per-contact path agree, and contacts without a chance never match it."""
+    from funnel.engine.rules.loading import load_rules, presets_dir
+
+    text = (presets_dir() / "default.yaml").read_text().replace(
+        "    - temperature: hot\n      when: bant >= 3\n",
+        "    - temperature: hot\n      when: likelihood >= 60\n", 1)
+    assert "likelihood >= 60" in text
+    (tmp_path / "rules.yaml").write_text(text)
+    rules = load_rules(str(tmp_path / "rules.yaml"))
+    assert rules.reads_likelihood
+    with Workspace.open(trained, rules) as workspace:
+        everyone = workspace.classify_all()
+        chance = {contact_id: workspace.likelihood_of(contact_id)
+                  for contact_id in workspace.ids()}
+        hot = {contact_id for contact_id in workspace.ids()
+               if everyone[contact_id].temperature == "hot"}
+        assert hot == {contact_id for contact_id, value in chance.items() if value >= 0.6}
+        assert 0 < len(hot) < len(chance)
+        for contact_id in workspace.ids()[:200]:
+            one = workspace.classification(contact_id)
+            assert one.temperature == everyone[contact_id].temperature
+            assert one.score == everyone[contact_id].score
+        assert workspace.stats()["temperatures"]["hot"] == len(hot)
+    (trained.parent / (trained.name + ".model.json")).rename(tmp_path / "away.json")
+    try:
+        with Workspace.open(trained, rules) as workspace:  # no model: no chance, not hot
+            assert workspace.stats()["temperatures"]["hot"] == 0
+            assert workspace.classification(workspace.ids()[0]).temperature != "hot"
+    finally:
+        (tmp_path / "away.json").rename(trained.parent / (trained.name + ".model.json"))

@@ -88,6 +88,9 @@ class ContactTable(ScrollView, can_focus=True):
     def __init__(self, source: RowSource, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._source = source
+        # The learned likelihood of a contact as shown ("73%", "" without a model): the
+        # pane sets it; it is not part of a row's document or classification.
+        self.likelihood_text: Callable[[int], str] = lambda contact_id: ""
         self.ids: list[int] = []
         self.marked: set[int] = set()
         self.sort_key = "attention"
@@ -276,8 +279,9 @@ class ContactTable(ScrollView, can_focus=True):
         for index, (column, cell_width) in enumerate(columns):
             if index:
                 segments.append(Segment(" ", base))
-            text = fit(cell_value(column.key, document, result, contact_id), cell_width,
-                       right=column.right)
+            value = self.likelihood_text(contact_id) if column.key == "likely" \
+                else cell_value(column.key, document, result, contact_id)
+            text = fit(value, cell_width, right=column.right)
             segments.append(Segment(text, self._cell_style(column.key, result, base)))
         used = sum(cell_width for _, cell_width in columns) + len(columns) - 1 + MARK_WIDTH
         if used < width:

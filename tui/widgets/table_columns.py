@@ -55,6 +55,7 @@ CATALOGUE = (
     Column("country", "Country", 10, 4, grow=4),
     Column("industry", "Industry", 10, 4, grow=6),
     Column("tags", "Tags", 10, 5, grow=10),
+    Column("likely", "Likely", 6, 4, right=True),  # the learned likelihood, in %
 )
 BY_KEY = {column.key: column for column in CATALOGUE}
 DEFAULT_KEYS = ("flags", "name", "company", "stage", "score", "grade", "temperature", "type",

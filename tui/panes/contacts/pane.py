@@ -77,7 +77,9 @@ class ContactsPane(DeskActions, TriageActions, MarkingActions, ViewActions, Vert
         yield Static("", id="contacts-status")
         yield Input(placeholder="filter: stage:lead temp:hot score>60 owner:me overdue "
                                 "acme   (Enter keeps, Esc clears)", id="filter")
-        yield ContactTable(services(self).table_row, id="contacts-table")
+        table = ContactTable(services(self).table_row, id="contacts-table")
+        table.likelihood_text = self._likelihood_text
+        yield table
 
     @property
     def table(self) -> ContactTable:
@@ -124,6 +126,13 @@ class ContactsPane(DeskActions, TriageActions, MarkingActions, ViewActions, Vert
         # No row picked yet (keys waited; a click picks one): show the top of the
         # sorted list rather than following whichever contact happened to come first.
         self.reselect(keep=-1 if self.table.provisional else None)
+
+    def _likelihood_text(self, contact_id: int) -> str:
+        try:
+            found = self.workspace.likelihood_of(contact_id)
+        except FunnelError:  # an unreadable model file: the card says why
+            return "?"
+        return "" if found is None else f"{found * 100:.0f}%"
 
     def full_query(self) -> str:
         return " ".join(part for part in (self.views.query(), self.query_text) if part)
