@@ -6,7 +6,8 @@ decayed count times its points, capped and rounded half to even as ``round`` doe
 the flat points of condition rules; then the hand adjustment, the clamp to 0-100, the
 grade, the stage by the rules (exits first, then the furthest stage that holds), the
 stage after pins, forward-only moves and stages kept under other rules, temperature and
-lead type (first match wins), rotting and overdue (never for a contact in an exit).
+lead type (first match wins), rotting, overdue and unanswered (never for a contact in
+an exit).
 Stages, temperatures and lead types are codes into the lists ``ColumnClassification``
 carries. Explanations stay with the per-contact path.
 """
@@ -22,6 +23,7 @@ import numpy as np
 from funnel.engine.columns.encoded import Coded, Numbers
 from funnel.engine.columns.evaluate import ConditionInputs, evaluate
 from funnel.engine.columns.fact_columns import FactColumns
+from funnel.engine.columns.first_response import unanswered_columns
 from funnel.engine.columns.table import ContactColumns
 from funnel.engine.rules.ruleset import Rules
 
@@ -45,6 +47,7 @@ class ColumnClassification:
     stage_ids: tuple[str, ...]
     temperatures: tuple[str, ...]
     lead_types: tuple[str | None, ...]
+    unanswered: np.ndarray  # past the first-response deadline, no one has answered
 
     def row(self, row: int) -> dict[str, Any]:
         """One row as the per-contact ``Classification`` names its fields."""
@@ -56,6 +59,7 @@ class ColumnClassification:
             "temperature": self.temperatures[self.temperature[row]],
             "lead_type": self.lead_types[self.lead_type[row]],
             "rotting": bool(self.rotting[row]), "overdue": bool(self.overdue[row]),
+            "unanswered": bool(self.unanswered[row]),
         }
 
 
@@ -124,7 +128,8 @@ def classify_columns(table: ContactColumns, rules: Rules, now: datetime,
         rules_stage=by_rules, stage=stage, manual=manual, temperature=temperature,
         lead_type=lead_type, rotting=_rotting(table, rules, facts, stage) & open_,
         overdue=overdue, stage_ids=stage_ids, temperatures=temperatures,
-        lead_types=lead_types)
+        lead_types=lead_types, unanswered=unanswered_columns(
+            table, rules, facts, lambda test: holds(test, scoring), open_))
 
 
 def _integers(values: np.ndarray) -> Numbers:

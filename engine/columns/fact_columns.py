@@ -17,7 +17,7 @@ from typing import Any, Callable
 import numpy as np
 
 from funnel.engine.columns.encoded import Coded, Numbers
-from funnel.engine.columns.moments import micro_table
+from funnel.engine.columns.moments import moment_table
 from funnel.engine.columns.table import ContactColumns
 from funnel.engine.model import ACTIVITY_KINDS
 from funnel.engine.rules.facts import SECONDS_PER_DAY
@@ -26,27 +26,6 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MICROSECOND = timedelta(microseconds=1)
 _EXACT = 2**53  # microseconds beyond this are not exact as floats: divided one by one
 _BANT = ("budget", "authority", "need", "timing")
-
-
-# Each dictionary's moments, parsed once: a dictionary only grows, so its table is
-# extended, and a new FactColumns (every classification makes one) reuses it.
-_MOMENT_TABLES: dict[int, tuple[list, np.ndarray, np.ndarray]] = {}
-_KEEP_TABLES = 16
-
-
-def _moment_table(values: list) -> tuple[np.ndarray, np.ndarray]:
-    """Microseconds since the epoch of each value (0 where none) and which have one."""
-    found = _MOMENT_TABLES.get(id(values))
-    if found is None or found[0] is not values:
-        found = (values, np.zeros(0, np.int64), np.zeros(0, bool))
-    done = len(found[1])
-    if done < len(values):
-        micro, known = micro_table(values[done:])
-        found = (values, np.concatenate([found[1], micro]), np.concatenate([found[2], known]))
-        if len(_MOMENT_TABLES) >= _KEEP_TABLES:
-            _MOMENT_TABLES.clear()
-        _MOMENT_TABLES[id(values)] = found
-    return found[1], found[2]
 
 
 class FactColumns:
@@ -116,7 +95,7 @@ class FactColumns:
     def _days_since_text(self, codes: np.ndarray, *dictionaries: list) -> Numbers:
         """Days from each row's moment (``codes`` into the dictionaries one after the
         other) to now."""
-        tables = [_moment_table(values) for values in dictionaries]
+        tables = [moment_table(values) for values in dictionaries]
         present = np.concatenate([known for _, known in tables])[codes]
         elapsed = self._now_us - np.concatenate([micro for micro, _ in tables])[codes]
         days = elapsed.astype(np.float64) / 1e6 / SECONDS_PER_DAY

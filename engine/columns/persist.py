@@ -17,13 +17,17 @@ import numpy as np
 
 from funnel.engine.columns.activity_log import ActivityLog
 from funnel.engine.columns.encoded import EncodedColumn
+from funnel.engine.columns.moments import moment_table, remember
 from funnel.engine.columns.table import COLUMN_NAMES, ContactColumns
 from funnel.engine.model import ACTIVITY_KINDS
 
-_LAYOUT = "contact-columns/1"
+_LAYOUT = "contact-columns/2"
 SCHEMA = _LAYOUT + "/" + hashlib.sha256(
     "\n".join(COLUMN_NAMES + ("|",) + tuple(ACTIVITY_KINDS)).encode()).hexdigest()[:16]
 _LOG_ARRAYS = ("rows", "kinds", "moments", "amounts")
+# Columns whose moments every classification reads (ages, days in stage, the
+# attention sort): their parsed moments travel with the cache.
+MOMENT_COLUMNS = ("created_at", "stage_since")
 
 Arrays = dict[str, np.ndarray]
 
@@ -49,6 +53,9 @@ def table_arrays(table: ContactColumns) -> tuple[Arrays, dict[str, Any]]:
     for number, (_, codes, _) in enumerate(custom):
         arrays[f"custom.{number}"] = codes
     meta["custom"] = [[name, known] for name, _, known in custom]
+    for name in MOMENT_COLUMNS:  # parsed once here, not by every process that reads
+        micro, present = moment_table(table.columns[name].values)
+        arrays["micro." + name], arrays["known." + name] = micro, present
     return arrays, meta
 
 
@@ -76,6 +83,12 @@ def table_from_arrays(arrays: Arrays, meta: dict[str, Any]) -> ContactColumns | 
         table.restore_custom([(name, arrays[f"custom.{number}"], known)
                               for number, (name, known) in enumerate(meta["custom"])])
         table.activities = _log_from(arrays, rows, int(meta["dead_entries"]))
+        for name in MOMENT_COLUMNS:
+            known = table.columns[name].values
+            micro, present = arrays["micro." + name], arrays["known." + name]
+            if len(micro) != len(known) or len(present) != len(known):
+                return None
+            remember(known, micro.copy(), present.copy())
     except (KeyError, TypeError, ValueError):
         return None
     return table

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from funnel.engine.rules.facts import ActivitySummary, gather
+from funnel.engine.rules.first_response import is_unanswered
 from funnel.engine.rules.ruleset import Rules, Stage
 
 ADJUSTMENT_RULE = "manual.adjustment"
@@ -45,6 +46,8 @@ class Classification:
     overdue: bool
     # None when derived in bulk without one (Workspace.classification fills it in).
     explanation: tuple[Contribution, ...] | None
+    # Past its first-response deadline with no one having answered (issue #15).
+    unanswered: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -62,6 +65,7 @@ class Classification:
             "next_action": self.next_action,
             "rotting": self.rotting,
             "overdue": self.overdue,
+            "unanswered": self.unanswered,
             "explanation": None if self.explanation is None
             else [item.to_dict() for item in self.explanation],
         }
@@ -149,6 +153,7 @@ def classify(contact: dict, rules: Rules, now: datetime,
         # A closed contact (an exit: disqualified, lost) asks for no follow-up.
         overdue=facts["overdue"] and not stage.is_exit,
         explanation=tuple(explanation) if explain else None,
+        unanswered=is_unanswered(contact, rules, facts, stage),
     )
 
 

@@ -22,13 +22,15 @@ from funnel.engine.inputs import RULES_LIMIT, InputFileError, read_input
 from funnel.engine.rules.number_checks import HALF_LIFE_LIMIT, POINTS_LIMIT
 from funnel.engine.rules.facts import PHASE_OUTCOME, PHASE_SCORING, PHASE_STAGE, vocabulary
 from funnel.engine.model import ACTIVITY_KINDS
-from funnel.engine.rules.ruleset import TEMPERATURES, ChoiceRule, Rules, ScoreRule, Stage
+from funnel.engine.rules.ruleset import (TEMPERATURES, ChoiceRule, ResponseDeadline, Rules,
+                                        ScoreRule, Stage)
 from funnel.engine.yaml_lines import Located, load_yaml
 
 FORMAT_VERSION = 1
 PRESETS = ("default", "fit-first")
 _ID_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_-")
 ROTTING_LIMIT = 3650  # days a contact may sit in a stage before it rots: ten years
+RESPONSE_HOURS_LIMIT = 8760  # a first-response deadline of up to a year
 
 
 def presets_dir() -> Path:
@@ -148,7 +150,8 @@ class _Builder:
             raise self.error(None, "the rules file is empty")
         root = self.mapping(document, 1, "the rules file")
         self.only_keys(root, {"funnel_rules", "name", "description", "stages", "exits",
-                              "scoring", "grades", "temperature", "lead_types"}, "rules file")
+                              "scoring", "grades", "temperature", "lead_types",
+                              "first_response"}, "rules file")
         version = root.get("funnel_rules")
         if version != FORMAT_VERSION:
             raise self.error(root.lines.get("funnel_rules", 1),
@@ -190,6 +193,7 @@ class _Builder:
             temperatures=temperatures,
             lead_type_default=lead_default,
             lead_types=lead_types,
+            first_response=self.first_response(root),
         )
 
     def stages(self, root: Located, key: str, *, is_exit: bool,
@@ -320,3 +324,25 @@ class _Builder:
                 line=entry.line,
             ))
         return default, tuple(result)
+
+    def first_response(self, root: Located) -> tuple[ResponseDeadline, ...]:
+        """``first_response``: ordered ``when``/``within_hours`` entries (none: no deadlines)."""
+        if root.get("first_response") is None:
+            return ()
+        line = root.lines.get("first_response", 1)
+        items = self.sequence(root["first_response"], line, "first_response")
+        words = vocabulary(PHASE_SCORING)
+        result = []
+        for index, item in enumerate(items):
+            what = f"first_response[{index + 1}]"
+            node = self.mapping(item, line, what)
+            self.only_keys(node, {"when", "within_hours"}, what)
+            hours = self.number(node, "within_hours", what, minimum=0,
+                                maximum=RESPONSE_HOURS_LIMIT, allowed=f"more than 0 and at "
+                                f"most {RESPONSE_HOURS_LIMIT} hours")
+            if not hours:
+                raise self.error(node.lines["within_hours"], f"{what}: within_hours must be "
+                                 f"more than 0 and at most {RESPONSE_HOURS_LIMIT} hours")
+            result.append(ResponseDeadline(when=self.condition(node, "when", what, words),
+                                           within_hours=float(hours), line=node.line))
+        return tuple(result)

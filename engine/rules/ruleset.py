@@ -44,6 +44,15 @@ class ChoiceRule:
 
 
 @dataclass(frozen=True)
+class ResponseDeadline:
+    """Answer a contact this condition holds for within ``within_hours`` of its creation."""
+
+    when: Condition
+    within_hours: float
+    line: int = 0
+
+
+@dataclass(frozen=True)
 class Rules:
     name: str
     description: str
@@ -59,6 +68,8 @@ class Rules:
     temperatures: tuple[ChoiceRule, ...]
     lead_type_default: str | None
     lead_types: tuple[ChoiceRule, ...]
+    # First-response deadlines (issue #15), first match wins; empty: no deadlines.
+    first_response: tuple[ResponseDeadline, ...] = ()
     by_id: dict[str, Stage] = field(default_factory=dict, init=False, compare=False, hash=False)
     # Plain tuples of what classify needs, so its hot loop does no attribute lookups.
     fit_plan: tuple = field(default=(), init=False, compare=False, hash=False)
@@ -67,6 +78,7 @@ class Rules:
     exit_plan: tuple = field(default=(), init=False, compare=False, hash=False)
     temperature_plan: tuple = field(default=(), init=False, compare=False, hash=False)
     lead_type_plan: tuple = field(default=(), init=False, compare=False, hash=False)
+    response_plan: tuple = field(default=(), init=False, compare=False, hash=False)
     # Per stage, why the rules put a contact there: one shared string, not one each.
     reached_reason: dict = field(default_factory=dict, init=False, compare=False, hash=False)
     # A condition reads the learned likelihood: classifying needs the model's scores.
@@ -86,6 +98,8 @@ class Rules:
                                        if stage.when is not None))
         set_(self, "temperature_plan", tuple((c.value, c.when.test) for c in self.temperatures))
         set_(self, "lead_type_plan", tuple((c.value, c.when.test) for c in self.lead_types))
+        set_(self, "response_plan", tuple((d.within_hours, d.when.test)
+                                          for d in self.first_response))
         set_(self, "exit_plan", tuple((stage, stage.when.test) for stage in self.exits
                                       if stage.when is not None))
         for stage in self.stages + self.exits:
@@ -99,6 +113,7 @@ class Rules:
         found = [stage.when for stage in self.stages + self.exits]
         found += [rule.when for rule in self.fit + self.engagement]
         found += [choice.when for choice in self.temperatures + self.lead_types]
+        found += [deadline.when for deadline in self.first_response]
         return [condition for condition in found if condition is not None]
 
     def stage(self, stage_id: str) -> Stage:

@@ -9,7 +9,7 @@ counts, previews and the learned likelihood read). Both hear of every change thr
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Callable, Iterable
 
 import numpy as np
@@ -31,6 +31,7 @@ from funnel.engine.workspace.sorting import order_rows
 from funnel.engine.workspace.value_tables import ValueTables
 
 Progress = Callable[[int, int], None]  # (done, total); may raise to stop early
+CLOCK_STEP = timedelta(minutes=5)  # a deadline passing is seen within this
 
 
 class ClassificationCache:
@@ -192,10 +193,14 @@ class ClassificationCache:
         return self._columns.table().custom_coded(name)
 
     def _refresh_clock(self) -> datetime:
-        """The moment classifications are made for: decay, rotting and overdue depend
-        on the day, so everything is derived again when it turns."""
+        """The moment classifications are made for. Decay, rotting and overdue depend
+        on the day and a first-response deadline on the hour, so everything is derived
+        again when the day turns or ``CLOCK_STEP`` has passed (over the columns that
+        costs tens of milliseconds at 100,000 contacts)."""
         now = self._shared.clock()
-        if self._classified_at is None or now.date() != self._classified_at.date():
+        before = self._classified_at
+        if before is None or now.date() != before.date() or not \
+                timedelta(0) <= now - before < CLOCK_STEP:
             self._classes.clear()
-            self._classified_at = now
-        return self._classified_at
+            self._classified_at = before = now
+        return before

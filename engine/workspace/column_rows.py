@@ -47,7 +47,8 @@ def classification_of(table: ContactColumns, result: ColumnClassification, rules
         grade=int(result.grade[row]), temperature=result.temperatures[result.temperature[row]],
         lead_type=result.lead_types[result.lead_type[row]],
         next_action=_value(table, "next_action", row) or stage.next_action,
-        rotting=bool(result.rotting[row]), overdue=bool(result.overdue[row]), explanation=None)
+        rotting=bool(result.rotting[row]), overdue=bool(result.overdue[row]), explanation=None,
+        unanswered=bool(result.unanswered[row]))
 
 
 def _value(table: ContactColumns, name: str, row: int) -> Any:
@@ -100,4 +101,5 @@ def column_counts(table: ContactColumns, result: ColumnClassification, rules: Ru
         "grades": {str(grade): int(grades[grade]) for grade in range(1, 5)},
         "lead_types": by_name(result.lead_type, result.lead_types, lead_types),
         "rotting": int(result.rotting[live].sum()), "overdue": int(result.overdue[live].sum()),
+        "unanswered": int(result.unanswered[live].sum()),
     }

@@ -183,7 +183,7 @@ class ColumnState:
             else None
         found = self._classified
         if found is None or found.rules is not rules or found.version != table.version \
-                or found.now.date() != now.date() or found.likelihood is not chances:
+                or found.now != now or found.likelihood is not chances:
             found = self._classified = Classified(
                 table, self._classify(table, rules, now, chances), rules, now, table.version,
                 chances)
@@ -231,13 +231,13 @@ class ColumnState:
 
 
 _ROW_ARRAYS = ("fit", "engagement", "raw_score", "score", "grade", "rules_stage", "stage",
-               "manual", "temperature", "lead_type", "rotting", "overdue")
+               "manual", "temperature", "lead_type", "rotting", "overdue", "unanswered")
 
 
 def _set_row(arrays: dict[str, np.ndarray], row: int, one: Classification,
              stage_code: dict[str, int], result: ColumnClassification) -> None:
     for name in ("fit", "engagement", "raw_score", "score", "grade", "manual", "rotting",
-                 "overdue"):
+                 "overdue", "unanswered"):
         arrays[name][row] = getattr(one, name)
     arrays["stage"][row] = stage_code[one.stage]
     arrays["rules_stage"][row] = stage_code[one.rules_stage]

@@ -20,7 +20,7 @@ from funnel.engine.columns.fact_columns import FactColumns
 from funnel.engine.columns.table import ContactColumns
 from funnel.engine.errors import FunnelError
 from funnel.engine.rules.ruleset import Rules
-from funnel.engine.workspace.value_tables import ValueTables, moments_of
+from funnel.engine.workspace.value_tables import ValueTables, dictionary_moments
 
 # A custom field over every row (the documents are read once per name and version).
 CustomReader = Callable[[str], Coded]
@@ -69,8 +69,7 @@ class ListContext:
     def moments(self, name: str) -> np.ndarray:
         """A date or date-time field per row as seconds since the epoch (NaN: none)."""
         coded = self.coded(name)
-        return self.values.per_value("moment:" + name, coded, moments_of, many=True)[
-            coded.codes]
+        return dictionary_moments(coded.values)[coded.codes]
 
     def text_ranks(self, name: str) -> np.ndarray:
         """A text field per row as its place in case-insensitive order (missing last)."""

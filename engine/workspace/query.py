@@ -12,7 +12,8 @@ A query is words separated by spaces; a contact must match all of them::
     created>=2026-12-01  created<2026-12-01T09:00:00Z a moment (UTC)
     created:today  created:yesterday  follow_up:2026-12-24   within that day
     created<7d  last_activity>30d  follow_up<=0d       how long ago: h, d or w
-    overdue  rotting  manual  unowned                 flags
+    overdue  rotting  manual  unowned  unanswered     flags (unanswered: past the
+                                                      rules' first-response deadline)
     -stage:lost  -tag:vip                             a leading '-' negates a term
     acme  "van dijk"                                  text in name, company, email, title
 
@@ -54,6 +55,7 @@ _NUMBERS: dict[str, Callable[[ListContext], tuple[np.ndarray, np.ndarray]]] = {
 _FLAGS: dict[str, Term] = {
     "overdue": lambda x: x.result.overdue.astype(bool),
     "rotting": lambda x: x.result.rotting.astype(bool),
+    "unanswered": lambda x: x.result.unanswered.astype(bool),
     "manual": lambda x: x.result.manual.astype(bool),
     "unowned": lambda x: _field_table(x, "owner", lambda text: not text),
 }

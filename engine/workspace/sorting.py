@@ -3,7 +3,8 @@
 Every order ends with the contact id, so the order is total and a descending list is
 the ascending one reversed. "attention" is the triage order: open contacts before
 closed ones (an exit, an outcome, a purchase); among open ones, fresh hot leads first
-(arrived within ``FRESH_DAYS``: speed matters most for them), then overdue follow-ups,
+(arrived within ``FRESH_DAYS``: speed matters most for them), then overdue follow-ups
+and contacts past their first-response deadline (unanswered),
 then rotting contacts, then the rest; within each, hot before warm before cold, the
 best score first, the newest first.
 """
@@ -87,6 +88,7 @@ def _attention(context: ListContext) -> Keys:
     urgency = np.full(context.rows, 3, np.int64)
     urgency[result.rotting.astype(bool)] = 2
     urgency[result.overdue.astype(bool)] = 1
+    urgency[result.unanswered.astype(bool)] = 1  # as urgent as an overdue follow-up
     urgency[fresh & (temperature == 0)] = 0
     return [closed(context), urgency, temperature, -result.score.astype(np.int64),
             _moment_key(context, "created_at", newest_first=True)]

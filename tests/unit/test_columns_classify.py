@@ -1,7 +1,7 @@
 """Classifying over columns gives every contact exactly what ``classify`` gives it.
 
 Every field (fit, engagement, raw score, score, grade, stage by the rules, stage,
-manual, temperature, lead type, rotting, overdue) for every contact: demo contacts and
+manual, temperature, lead type, rotting, overdue, unanswered) for every contact: demo contacts and
 hypothesis documents (stored stages, pins, stages kept under other rules, activities
 at any age), both presets, and rules whose conditions, points, caps, half-life and
 grade bars are generated.
@@ -26,10 +26,10 @@ from funnel.engine.rules.classify import classify
 from funnel.engine.rules.conditions import compile_condition
 from funnel.engine.rules.facts import PHASE_SCORING, PHASE_STAGE, vocabulary
 from funnel.engine.rules.loading import load_rules
-from funnel.engine.rules.ruleset import Rules
+from funnel.engine.rules.ruleset import ResponseDeadline, Rules
 
 FIELDS_COMPARED = ("fit", "engagement", "raw_score", "score", "grade", "rules_stage", "stage",
-                   "manual", "temperature", "lead_type", "rotting", "overdue")
+                   "manual", "temperature", "lead_type", "rotting", "overdue", "unanswered")
 
 
 def assert_same_classification(items: list[tuple[int, dict]], rules: Rules) -> None:
@@ -91,8 +91,14 @@ def generated_rules(draw: st.DrawFn) -> Rules:
                                                          "outcome", ids))
                          for choice in rules.temperatures)
     bars = sorted(draw(st.lists(st.integers(-10, 110), min_size=3, max_size=3)), reverse=True)
+    # First-response deadlines: generated conditions, hours from minutes to weeks.
+    first_response = tuple(
+        ResponseDeadline(when=_condition(draw(conditions_over(SCORING_NAMES)), PHASE_SCORING,
+                                         ids),
+                         within_hours=draw(st.sampled_from((0.25, 1.0, 24.0, 100.5, 720.0))))
+        for _ in range(draw(st.integers(0, 3))))
     return replace(rules, fit=fit, engagement=engagement, stages=stages,
-                   temperatures=temperatures, grades=tuple(zip((4, 3, 2), map(float, bars))),
+                   temperatures=temperatures, first_response=first_response, grades=tuple(zip((4, 3, 2), map(float, bars))),
                    half_life_days=draw(st.sampled_from((0.0, 1.0, 45.0, 365.25))))
 
 

@@ -162,7 +162,8 @@ def test_an_export_is_recognised_and_its_derived_columns_skipped() -> None:
 
 def test_the_readme_example_is_a_valid_mapping() -> None:
     readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    example = readme.split("```yaml\n", 1)[1].split("```", 1)[0]
+    blocks = [part.split("```", 1)[0] for part in readme.split("```yaml\n")[1:]]
+    example = next(block for block in blocks if "funnel_mapping:" in block)
     mapping = parse_mapping(example, "README.md")
     assert mapping.match_on == ("email",)
     assert [t.kind for t in mapping.column("Notes").targets] == ["custom", "field"]

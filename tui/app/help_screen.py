@@ -20,7 +20,7 @@ KEY_WIDTH = 24  # the widest keys' column; longer keys get a line of their own
 
 QUERY_HELP = """\
 stage:lead  temp:hot  grade:4  type:SRL  source:trade_show  owner:me  tag:vip
-score>60  fit>=20  engagement<10     overdue  rotting  manual  unowned  custom.City:pune
+score>60  fit>=20  engagement<10  overdue  unanswered  rotting  manual  unowned  custom.City:pune
 -stage:lost (a leading - negates)    acme  "van dijk" (text in name, company, email, title)"""
 
 

@@ -82,7 +82,8 @@ def stats_text(stats: dict[str, Any]) -> str:
     lines += ["", "temperatures"] + _table(stats["temperatures"], total)
     lines += ["", "grades"] + _table(stats["grades"], total)
     lines += ["", "lead types"] + _table(stats["lead_types"], total)
-    lines += ["", f"rotting {stats['rotting']}, overdue follow-ups {stats['overdue']}"]
+    lines += ["", f"rotting {stats['rotting']}, overdue follow-ups {stats['overdue']}, "
+              f"unanswered {stats.get('unanswered', 0)}"]
     return "\n".join(lines)
 
 
@@ -93,7 +94,8 @@ def card_text(data: dict[str, Any]) -> str:
              f"stage {c['stage']}{' (pinned)' if c['manual'] else ''}   score {c['score']}"
              f" (fit {c['fit']}, engagement {c['engagement']})   grade {c['grade']}"
              f"   {c['temperature']}   type {c['lead_type'] or '-'}"
-             f"{'   ROTTING' if c['rotting'] else ''}{'   OVERDUE' if c['overdue'] else ''}",
+             f"{'   ROTTING' if c['rotting'] else ''}{'   OVERDUE' if c['overdue'] else ''}"
+             f"{'   UNANSWERED' if c.get('unanswered') else ''}",
              f"why this stage: {safe(c['stage_reason'])}",
              f"next action: {safe(c['next_action'])}", "", "fields"]
     for name, value in f.items():

@@ -292,7 +292,8 @@ class ContactTable(ScrollView, can_focus=True):
         if key == "temperature":
             return base + self.get_component_rich_style(f"contact-table--{result.temperature}",
                                                         partial=True)
-        if key in ("follow_up", "flags") and (result.overdue or result.rotting):
+        if key in ("follow_up", "flags") and (result.overdue or result.rotting) or \
+                key == "flags" and result.unanswered:
             return base + self.get_component_rich_style("contact-table--overdue", partial=True)
         return base
 

@@ -84,8 +84,9 @@ def contact_label(document: dict, contact_id: int | None = None) -> str:
 
 def cell_value(key: str, document: dict, result: Classification,
                contact_id: int | None = None) -> str:
-    if key == "flags":  # ! overdue follow-up, ~ rotting in its stage
-        return ("!" if result.overdue else "") + ("~" if result.rotting else "")
+    if key == "flags":  # ! overdue follow-up, else ? unanswered; ~ rotting in its stage
+        first = "!" if result.overdue else "?" if result.unanswered else ""
+        return first + ("~" if result.rotting else "")
     if key == "name":
         return contact_label(document, contact_id)
     if key == "stage":

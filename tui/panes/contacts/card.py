@@ -24,8 +24,8 @@ from funnel.engine.workspace.expectations import last_change, same_value
 from funnel.engine.workspace.facade import EditResult, Workspace
 from funnel.tui.app.services import services
 from funnel.tui.dialogs.conflict import ConflictDialog, Resolution, shown
-from funnel.tui.panes.contacts.card_content import (badges, explanation, field_text,
-                                                    likelihood, timeline)
+from funnel.tui.panes.contacts.card_content import (answer_badge, badges, explanation,
+                                                    field_text, likelihood, timeline)
 from funnel.tui.panes.contacts.field_list import FieldList
 from funnel.tui.panes.contacts.triage import TriageActions, triage_bindings
 from funnel.tui.panes.contacts.desk_actions import DeskActions
@@ -122,7 +122,8 @@ class ContactScreen(DeskActions, TriageActions, Screen[None]):
         if where:
             title += Content.styled(f"   {where}", "dim")
         self._show_part("#card-title", title)
-        self._show_part("#card-badges", badges(result, draft))
+        self._show_part("#card-badges", badges(result, draft,
+                                               answer_badge(self.workspace, document, result)))
         if draft is None:  # the stored contact's likelihood (a draft keeps what shows)
             self._show_part("#card-likely", likelihood(self.workspace, self.contact_id))
         self._show_part("#card-why", explanation(result, draft))

@@ -10,6 +10,7 @@ from textual.content import Content
 
 from funnel.engine.errors import FunnelError
 from funnel.engine.rules.classify import Classification
+from funnel.engine.rules.first_response import response_due
 from funnel.engine.workspace.facade import Workspace
 from funnel.tui.widgets.text import literal, multiline
 
@@ -27,8 +28,22 @@ def field_text(value: Any) -> str:
     return str(value)
 
 
-def badges(result: Classification, draft: Classification | None = None) -> Content:
-    """Stage, score, grade, temperature, lead type; with a draft, old → new where they differ."""
+def answer_badge(workspace: Workspace, document: dict, result: Classification) -> str | None:
+    """``UNANSWERED`` past the first-response deadline, ``ANSWER BY 10:00`` (UTC, with
+    the date when not today) before it, None when no deadline applies (issue #15)."""
+    now = workspace.now()
+    due = response_due(document, workspace.rules, now, result.stage)
+    if result.unanswered or (due is not None and due <= now):
+        return "UNANSWERED"
+    if due is None:
+        return None
+    return "ANSWER BY " + due.strftime("%H:%M" if due.date() == now.date() else "%Y-%m-%d %H:%M")
+
+
+def badges(result: Classification, draft: Classification | None = None,
+           answer: str | None = None) -> Content:
+    """Stage, score, grade, temperature, lead type; with a draft, old → new where they
+    differ; then the flags (``answer``: the first-response badge, see ``answer_badge``)."""
     def pair(label: str, before: Any, after: Any, style: str = "bold") -> Content:
         head = Content.styled(f"{label} ", "dim")
         if draft is None or before == after:
@@ -54,6 +69,9 @@ def badges(result: Classification, draft: Classification | None = None) -> Conte
         flags.append(Content.styled(" ROTTING ", "bold reverse $warning"))
     if other.overdue:
         flags.append(Content.styled(" OVERDUE ", "bold reverse $error"))
+    if answer:
+        style = "bold reverse $error" if answer == "UNANSWERED" else "bold $warning"
+        flags.append(Content.styled(f" {answer} ", style))
     if flags:
         line += Content("  ") + Content(" ").join(flags)
     return line

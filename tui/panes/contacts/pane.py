@@ -281,7 +281,7 @@ class ContactsPane(DeskActions, TriageActions, MarkingActions, ViewActions, Vert
                 field.value = query
             field.display = bool(query)
         self._show_status()
-        self.reselect()
+        self.reselect(keep=-1)  # another list: start at its top (New: the newest first)
 
     def action_sort_next(self) -> None:
         table = self.table
