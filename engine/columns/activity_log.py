@@ -13,36 +13,20 @@ from typing import Iterable
 
 import numpy as np
 
-from funnel.engine.model import ACTIVITY_KINDS, parse_datetime
+from funnel.engine.columns.moments import micro_table
+from funnel.engine.model import ACTIVITY_KINDS
 
 KIND_INDEX = {kind: index for index, kind in enumerate(ACTIVITY_KINDS)}
 DEAD = -1
 
-# An activity time parsed once: generated and imported data repeat many values.
-_MOMENTS: dict[str, float] = {}
-
-
-def moment(text: str) -> float | None:
-    """Seconds since the epoch, as ``facts`` computes them (None if unreadable)."""
-    found = _MOMENTS.get(text)
-    if found is None:
-        try:
-            found = parse_datetime(text).timestamp()
-        except (ValueError, TypeError, AttributeError):
-            return None
-        if len(_MOMENTS) > 200_000:  # a bound on the memory it costs
-            _MOMENTS.clear()
-        _MOMENTS[text] = found
-    return found
-
-
-def _entries(row: int, activities: object, rows: list, kinds: list, moments: list,
+def _entries(block: int, activities: object, blocks: list, kinds: list, moments: list,
              amounts: list) -> None:
-    """Append the readable activities of one row, in the document's order. Documents
-    are validated before they are stored; an activity that is not is skipped here."""
+    """Append the activities of one row, in the document's order, their moments as
+    given (read all at once by ``fill``). Documents are validated before they are
+    stored; an activity that is not is skipped here (or there, if its moment is not)."""
     if activities.__class__ is not list:
         return
-    kind_of, known = KIND_INDEX.get, _MOMENTS.get
+    kind_of = KIND_INDEX.get
     for activity in activities:
         try:
             kind = kind_of(activity["kind"])
@@ -50,14 +34,11 @@ def _entries(row: int, activities: object, rows: list, kinds: list, moments: lis
             amount = activity.get("count", 1)
         except (TypeError, KeyError, AttributeError):
             continue
-        when = known(at) if at.__class__ is str else None
-        if when is None and at.__class__ is str:
-            when = moment(at)
-        if kind is None or when is None or amount.__class__ is not int:
+        if kind is None or at.__class__ is not str or amount.__class__ is not int:
             continue
-        rows.append(row)
+        blocks.append(block)
         kinds.append(kind)
-        moments.append(when)
+        moments.append(at)
         amounts.append(amount)
 
 
@@ -86,24 +67,26 @@ class ActivityLog:
 
     def fill(self, blocks: Iterable[tuple[int, object]]) -> None:
         """Append the activities of many rows at once: (row, the document's list)."""
-        rows: list[int] = []
+        blocks_of: list[int] = []  # per entry, its row's place in ``which``
         kinds: list[int] = []
-        moments: list[float] = []
+        texts: list[str] = []
         amounts: list[int] = []
         which: list[int] = []
-        starts: list[int] = []
         for row, activities in blocks:
+            _entries(len(which), activities, blocks_of, kinds, texts, amounts)
             which.append(row)
-            starts.append(len(rows))
-            _entries(row, activities, rows, kinds, moments, amounts)
+        # Seconds since the epoch, as ``facts`` computes them; an unreadable one is dropped.
+        micro, readable = micro_table(texts)
+        block = np.array(blocks_of, np.int64)[readable]
         placed = np.array(which, np.int64)
         for row in placed[self.stop[placed] > self.start[placed]]:
             self._kill(int(row))
-        begin = np.array(starts, np.int64)
-        self.start[placed] = self.size + begin
-        self.stop[placed] = self.size + np.append(begin[1:], len(rows))
-        self._append(np.array(rows, np.int32), np.array(kinds, np.int8),
-                     np.array(moments, np.float64), np.array(amounts, np.int64))
+        counts = np.bincount(block, minlength=len(which)) if len(which) else block
+        stop = np.cumsum(counts)
+        self.start[placed] = self.size + stop - counts
+        self.stop[placed] = self.size + stop
+        self._append(placed[block].astype(np.int32), np.array(kinds, np.int8)[readable],
+                     micro[readable] / 1e6, np.array(amounts, np.int64)[readable])
 
     def put(self, row: int, activities: object) -> None:
         self.fill([(row, activities)])
@@ -112,6 +95,16 @@ class ActivityLog:
         self._kill(row)
         self.start[row] = self.stop[row] = 0
         self._by_kind = None
+
+    def append_entries(self, rows: np.ndarray, kinds: np.ndarray, moments: np.ndarray,
+                       amounts: np.ndarray) -> int:
+        """Entries appended as they are (their rows' bounds set by the caller): where
+        they begin."""
+        if self.dead:
+            self._squeeze()  # not while appending: the caller's bounds would shift
+        begin = self.size
+        self._append(rows, kinds, moments, amounts)
+        return begin
 
     def _kill(self, row: int) -> None:
         start, stop = int(self.start[row]), int(self.stop[row])

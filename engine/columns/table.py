@@ -128,6 +128,13 @@ class ContactColumns:
                 column = self.custom[name] = EncodedColumn(len(self.alive))
                 column.codes[row] = column.code(value)
 
+    def append_ids(self, contact_ids: list[int]) -> tuple[int, int]:
+        """New rows for ``contact_ids`` (new ids), to be filled by the caller: their span."""
+        start = self.rows
+        for contact_id in contact_ids:
+            self._append(contact_id)
+        return start, self.rows
+
     def _append(self, contact_id: int) -> int:
         if self.rows == len(self.alive):
             capacity = 2 * len(self.alive)

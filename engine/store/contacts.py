@@ -204,6 +204,16 @@ class ContactStore:
             document = documents.get(key)
         return None if document is None else self._checked(key, document)
 
+    def peek_many(self, contact_ids: list[int]) -> list[tuple[int, dict]]:
+        """``peek`` of each of ``contact_ids`` still stored, in that order."""
+        keys = [str(contact_id) for contact_id in contact_ids]
+        documents = self._documents()
+        found = documents.peek_many(keys) if isinstance(documents, Documents) else \
+            [documents.get(key) for key in keys]
+        return [(contact_id, self._checked(key, document))
+                for contact_id, key, document in zip(contact_ids, keys, found)
+                if document is not None]
+
     def get(self, contact_id: int) -> dict | None:
         key = str(contact_id)
         document = self._documents().get(key)

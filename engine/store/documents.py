@@ -2,8 +2,10 @@
 
 Opening 100,000 contacts by parsing every document costs seconds and most of a
 gigabyte. The snapshot therefore keeps one document per line (its layout is in
-``snapshot``), and loading keeps each line's bytes as they are: a document is
-parsed the first time it is read. Documents written since are held the same way,
+``snapshot``), and loading only notes where each line lies and leaves it in the file
+(``snapshot_rows``): a document is read and parsed the first time it is wanted.
+(A snapshot laid out otherwise is held as its lines' bytes.) Documents written since
+are held
 as the JSON bytes the journal record was given (an import of 500,000 contacts would
 otherwise keep 500,000 dicts, ~3 KB each). A small cache keeps recently read or
 written documents parsed, so a long walk over everything does not keep it all.
@@ -21,10 +23,11 @@ import orjson  # parses a document 2.4x faster than json (measured): reads are t
 
 from funnel.engine.errors import StorageError
 from funnel.engine.store.layout import check_hint
+from funnel.engine.store.snapshot_rows import SnapshotRows
 
 PARSED_CACHE = 1024  # read documents kept parsed (the rest stay as their JSON bytes)
 # A stored document's JSON: bytes, or a view into the one buffer a snapshot was read into.
-Raw = bytes | memoryview
+Raw = bytes | memoryview  # (snapshot_rows says the same)
 
 
 def dump(value: Any) -> str:
@@ -52,9 +55,9 @@ class Documents(MutableMapping):
 
     __slots__ = ("_raw", "_cache", "_where")
 
-    def __init__(self, raw: dict[str, Raw] | None = None, where: str = "") -> None:
+    def __init__(self, raw: MutableMapping[str, Raw] | None = None, where: str = "") -> None:
         # Every document's JSON: from the snapshot, or as committed since (authoritative).
-        self._raw: dict[str, Raw] = raw or {}
+        self._raw: MutableMapping[str, Raw] = raw if raw is not None else {}
         self._cache: OrderedDict[str, dict] = OrderedDict()  # parsed copies of some of them
         self._where = where
 
@@ -84,6 +87,22 @@ class Documents(MutableMapping):
         if document is None:
             raise damaged(self._where, key)
         return document
+
+    def peek_many(self, keys: list[str]) -> list[dict | None]:
+        """``peek`` for many documents at once (read together when they lie together)."""
+        raws = self._raw
+        found = raws.get_many(keys) if isinstance(raws, SnapshotRows) else \
+            [raws.get(key) for key in keys]
+        cache = self._cache
+        documents: list[dict | None] = []
+        for key, raw in zip(keys, found):
+            document = cache.get(key)
+            if document is None and raw is not None:
+                document = parse_document(raw)
+                if document is None:
+                    raise damaged(self._where, key)
+            documents.append(document)
+        return documents
 
     def __setitem__(self, key: str, document: dict) -> None:
         self.put(key, dump(document).encode("utf-8"), document)
@@ -117,10 +136,13 @@ class Documents(MutableMapping):
     def walk(self) -> Iterator[tuple[str, dict]]:
         """Every (id, document) for a one-off pass over all of them: raw documents are
         parsed without entering the cache (which a full pass would only churn)."""
-        cache = self._cache
-        for key, raw in list(self._raw.items()):
+        cache, raws = self._cache, self._raw
+        for key in list(raws):  # the ids, not every document's bytes at once
             document: dict | None = cache.get(key)
             if document is None:
+                raw = raws.get(key)
+                if raw is None:
+                    continue  # deleted meanwhile
                 document = parse_document(raw)
                 if document is None:
                     raise damaged(self._where, key)
@@ -140,7 +162,9 @@ class Documents(MutableMapping):
                                    f"{check_hint(self._where)}")
 
     def copy(self) -> "Documents":
-        return Documents(dict(self._raw), self._where)
+        raws = self._raw
+        return Documents(raws.copy() if isinstance(raws, SnapshotRows) else dict(raws),
+                         self._where)
 
     def encoded(self, key: str) -> Raw:
         """The document's JSON as stored, without parsing it."""

@@ -27,6 +27,8 @@ from funnel.engine.errors import StorageError
 from funnel.engine.model import compact_document
 from funnel.engine.store.documents import Documents
 from funnel.engine.store.layout import FILE_MODE, check_hint
+from funnel.engine.store.snapshot_index import index_snapshot
+from funnel.engine.store.snapshot_rows import SnapshotFile
 from funnel.engine.store.snapshot import (FORMAT, SCHEMA, checksum_matches, read_lines,
                                           write_snapshot)
 
@@ -50,19 +52,30 @@ def read_snapshot(path: Path) -> Snapshot:
     """Read a snapshot (migrating a schema 1 file). Unless it is ``sealed``, the caller
     checks every document (a hand edit reads; damage is refused on opening)."""
     try:
-        data = path.read_bytes()
+        file = SnapshotFile(os.open(path, os.O_RDONLY), str(path))
     except FileNotFoundError:
         raise StorageError(f"{path}: no such database") from None
     except OSError as error:
         raise StorageError(f"{path}: cannot read: {error.strerror}") from None
+    try:
+        indexed = index_snapshot(file)
+    except OSError as error:
+        file.close()
+        raise StorageError(f"{path}: cannot read: {error.strerror}") from None
+    if indexed is not None:  # the file stays open: documents are read from it
+        snapshot = _checked(path, indexed.header, indexed.tables, indexed.intact)
+        if snapshot is not None:
+            return snapshot
+    file.close()
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise StorageError(f"{path}: cannot read: {error.strerror}") from None
     fast = read_lines(data, str(path))
     if fast is not None:
-        header, schema = fast.header, fast.header.get("schema")
-        if header.get("format") == FORMAT and isinstance(header.get("seq"), int) and (
-                schema == SCHEMA or schema in READ_IN_PLACE):
-            failed = fast.intact is False or (schema == SCHEMA and fast.intact is None)
-            return Snapshot(fast.tables, header["seq"], sealed=fast.intact is True,
-                            warning=sum_warning(path) if failed else None)
+        snapshot = _checked(path, fast.header, fast.tables, fast.intact)
+        if snapshot is not None:
+            return snapshot
     try:
         document = json.loads(data)
     except UnicodeDecodeError:
@@ -94,6 +107,18 @@ def read_snapshot(path: Path) -> Snapshot:
         loaded[name].update(docs)
     return Snapshot(loaded, int(document["funnel"]["seq"]),
                     sealed=schema == SCHEMA and warning is None, warning=warning)
+
+
+def _checked(path: Path, header: dict, tables: dict[str, Documents],
+             intact: bool | None) -> Snapshot | None:
+    """A snapshot read the fast way, when its header is one this version reads as is."""
+    schema = header.get("schema")
+    if header.get("format") != FORMAT or not isinstance(header.get("seq"), int) or not (
+            schema == SCHEMA or schema in READ_IN_PLACE):
+        return None
+    failed = intact is False or (schema == SCHEMA and intact is None)
+    return Snapshot(tables, header["seq"], sealed=intact is True,
+                    warning=sum_warning(path) if failed else None)
 
 
 def schema_of(document: Any) -> int | None:

@@ -24,10 +24,11 @@ from funnel.engine.columns.classify import ColumnClassification, classify_column
 from funnel.engine.columns.fact_columns import FactColumns
 from funnel.engine.columns.persist import SCHEMA, table_arrays, table_from_arrays
 from funnel.engine.columns.sidecar import cache_key, read_columns, save_columns
-from funnel.engine.columns.table import BUILD_CHUNK, ContactColumns
+from funnel.engine.columns.table import ContactColumns
 from funnel.engine.rules.classify import Classification, classify
 from funnel.engine.rules.ruleset import Rules
 from funnel.engine.workspace.bulk import bulk_work
+from funnel.engine.workspace.column_build import build_columns
 from funnel.engine.workspace.shared import Shared
 
 log = logging.getLogger(__name__)
@@ -94,15 +95,7 @@ class ColumnState:
 
     def _build_in_chunks(self, ids: list[int]) -> ContactColumns:
         """The columns of ``ids``, the lock taken only to read each chunk's documents."""
-        shared = self._shared
-        table = ContactColumns(len(ids))
-        for start in range(0, len(ids), BUILD_CHUNK):
-            with shared.lock:
-                pairs = [(contact_id, document) for contact_id in ids[start:start + BUILD_CHUNK]
-                         if (document := shared.store.peek(contact_id)) is not None]
-            with bulk_work():  # parsed copies: encoded outside the lock
-                table.extend(pairs)
-        return table
+        return build_columns(self._shared, ids)
 
     @property
     def ready(self) -> bool:

@@ -146,21 +146,21 @@ def test_attention_puts_closed_contacts_last_and_fresh_hot_leads_first(workspace
 def test_edits_while_the_columns_are_built_reach_them(tmp_path, monkeypatch):
     """The first build reads the documents a chunk at a time without holding the lock
     between chunks; a contact edited meanwhile is read again, not left as it was."""
-    from funnel.engine.workspace import column_state
+    from funnel.engine.workspace import column_build
 
-    monkeypatch.setattr(column_state, "BUILD_CHUNK", 100)
+    monkeypatch.setattr(column_build, "BUILD_CHUNK", 100)
     with Workspace.open(tmp_path / "b.json", None, clock=lambda: NOW, user="ola") as workspace:
         workspace.add_many(generate_contacts(450, 3, NOW.replace(hour=0)))
         workspace._cache._columns._table = None  # as a session that has not built yet
         target = workspace.ids()[-1]
-        extend = column_state.ContactColumns.extend
+        extend = column_build.ContactColumns.extend
 
         def edit_once_midway(table, pairs):
             extend(table, pairs)
             if table.rows == 100:  # after the first chunk, before the last one is read
                 workspace.edit(target, {"owner": "midway"})
                 workspace.add({"name": "Added meanwhile", "email": "new@example.com"})
-        monkeypatch.setattr(column_state.ContactColumns, "extend", edit_once_midway)
+        monkeypatch.setattr(column_build.ContactColumns, "extend", edit_once_midway)
         assert workspace.select("owner:midway") == [target]
         assert len(workspace.select("")) == 451
         assert workspace.select("meanwhile")
