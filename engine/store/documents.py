@@ -5,9 +5,8 @@ gigabyte. The snapshot therefore keeps one document per line (its layout is in
 ``snapshot``), and loading only notes where each line lies and leaves it in the file
 (``snapshot_rows``): a document is read and parsed the first time it is wanted.
 (A snapshot laid out otherwise is held as its lines' bytes.) Documents written since
-are held
-as the JSON bytes the journal record was given (an import of 500,000 contacts would
-otherwise keep 500,000 dicts, ~3 KB each). A small cache keeps recently read or
+are held as the JSON bytes the journal record was given (an import of 500,000
+contacts would otherwise keep 500,000 dicts, ~3 KB each). A small cache keeps recently read or
 written documents parsed, so a long walk over everything does not keep it all.
 """
 
