@@ -43,6 +43,7 @@ class ContactColumns:
         self.custom: dict[str, EncodedColumn] = {}
         self.activities = ActivityLog(capacity)
         self.version = 0  # changes with every put and remove: derived arrays key on it
+        self._id_array: np.ndarray | None = None
 
     @classmethod
     def build(cls, items: Iterable[tuple[int, dict]], size: int = 0,
@@ -153,6 +154,12 @@ class ContactColumns:
         return row
 
     # -- reading ---------------------------------------------------------
+    def id_array(self) -> np.ndarray:
+        """``ids`` as an array (a row's id never changes: kept until rows are added)."""
+        if self._id_array is None or len(self._id_array) != self.rows:
+            self._id_array = np.array(self.ids, np.int64)
+        return self._id_array
+
     def live(self) -> np.ndarray:
         """Which rows hold a contact."""
         return self.alive[:self.rows]

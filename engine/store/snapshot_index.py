@@ -23,6 +23,7 @@ from funnel.engine.store.snapshot_rows import KeyIndex, SnapshotFile, SnapshotRo
 
 PIECE = 16 << 20  # bytes read at a time
 HEAD = 24  # an id ends within a line's first bytes (ids are short)
+MOST_OTHER_LINES = 10_000  # header, sum and two per table: Funnel writes a handful
 _SUM_LINE = re.compile(rb'"sum":"([0-9a-f]{8})"}')
 _QUOTE, _COLON, _BRACE, _CLOSE, _COMMA, _BACKSLASH = 34, 58, 123, 125, 44, 92
 
@@ -71,14 +72,17 @@ def index_snapshot(file: SnapshotFile) -> IndexedSnapshot | None:
         if cut == 0:
             kept = filled
             continue
-        _scan(memoryview(buffer)[:cut], first, lines)
+        if not _scan(memoryview(buffer)[:cut], first, lines):
+            return None
         buffer[:filled - cut] = buffer[cut:filled]
         kept = filled - cut
     intact = None if claimed is None else crc == int(claimed.group(1), 16)
     return _lay_out(lines, file, intact)
 
 
-def _scan(piece: memoryview, offset: int, lines: _Lines) -> None:
+def _scan(piece: memoryview, offset: int, lines: _Lines) -> bool:
+    """Note the lines of ``piece``; False when too many are not documents (a file not
+    laid out by Funnel: it has a few per table, not millions of blank lines)."""
     data = np.frombuffer(piece, dtype=np.uint8)
     breaks = np.flatnonzero(data == 10)
     ends = breaks
@@ -101,13 +105,17 @@ def _scan(piece: memoryview, offset: int, lines: _Lines) -> None:
     numbers = _numbers(head, split)
     split = np.where(document, split, 0)
     base = lines.count
-    for row in np.flatnonzero(~document).tolist():
+    others = np.flatnonzero(~document)
+    if len(lines.special) + len(others) > MOST_OTHER_LINES:
+        return False
+    for row in others.tolist():
         lines.special.append((base + row, bytes(piece[starts[row]:ends[row]])))
     lines.starts.append(starts + offset)
     lines.ends.append(ends - ((last == _COMMA) & document) + offset)  # a body's end
     lines.split.append(split)
     lines.numbers.append(numbers)
     lines.count += len(starts)
+    return True
 
 
 def _numbers(head: np.ndarray, split: np.ndarray) -> np.ndarray:

@@ -66,6 +66,11 @@ class ListContext:
         coded = self.coded(name)
         return self.values.lowered(name, coded), coded.codes
 
+    def containing(self, name: str, needle: str) -> np.ndarray:
+        """Which rows hold ``needle`` in field ``name``'s lower-case text."""
+        coded = self.coded(name)
+        return self.values.containing(name, coded, needle)[coded.codes]
+
     def moments(self, name: str) -> np.ndarray:
         """A date or date-time field per row as seconds since the epoch (NaN: none)."""
         coded = self.coded(name)

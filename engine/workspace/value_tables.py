@@ -18,6 +18,7 @@ from funnel.engine.columns.moments import micro_table, moment_table
 from funnel.engine.model import parse_datetime
 
 _LAST = "\U0010ffff"  # sorts after any text: missing values go last
+SEARCHES_KEPT = 16  # per column (a bool per distinct value each)
 
 
 def lowered_text(value: Any) -> str:
@@ -59,6 +60,10 @@ class ValueTables:
         self._lists: dict[str, tuple[list, list]] = {}
         self._arrays: dict[str, tuple[list, np.ndarray]] = {}
         self._ranks: dict[str, tuple[list, int, np.ndarray]] = {}
+        # Per column, the last texts searched for and which values hold each: typing on
+        # ("ac", then "acm") looks again only at the values that held a shorter text
+        # within it; going back (a deleted letter) finds the answer kept.
+        self._found: dict[str, tuple[list, dict[str, np.ndarray]]] = {}
 
     def lowered(self, name: str, coded: Coded) -> list[str]:
         """Each distinct value of column ``name`` as lower-case text (by code)."""
@@ -71,6 +76,31 @@ class ValueTables:
             done.extend(lowered_text(value) for value in values[len(done):])
         self._lists[name] = found
         return done
+
+    def containing(self, name: str, coded: Coded, needle: str) -> np.ndarray:
+        """Which distinct values of ``name`` hold ``needle`` in their lowered text."""
+        texts = self.lowered(name, coded)
+        kept = self._found.get(name)
+        if kept is None or kept[0] is not coded.values:
+            kept = self._found[name] = (coded.values, {})
+        searched = kept[1]
+        again = searched.get(needle)
+        if again is not None and len(again) == len(texts):
+            return again
+        narrower = [held for text, held in searched.items()
+                    if text in needle and len(held) == len(texts)]
+        if narrower:  # a value holding ``needle`` holds every text within it
+            held = min(narrower, key=lambda found: int(found.sum()))
+            found = np.zeros(len(texts), bool)
+            candidates = np.flatnonzero(held).tolist()
+            found[candidates] = [needle in texts[code] for code in candidates]
+        else:
+            found = np.fromiter((needle in text for text in texts), bool, len(texts))
+        searched.pop(needle, None)
+        searched[needle] = found
+        if len(searched) > SEARCHES_KEPT:
+            del searched[next(iter(searched))]
+        return found
 
     def per_value(self, name: str, coded: Coded, function: Callable[[Any], Any],
                   dtype: Any = np.float64, many: bool = False) -> np.ndarray:
