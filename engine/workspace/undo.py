@@ -33,7 +33,10 @@ class UndoStep:
     contact_id: int
     before: dict[str, Any]
     after: dict[str, Any]
-    rev: int  # the revision the contact must have for this step to be undone / redone
+    # The contact's revision while it is as ``after`` says (to be undone) and as
+    # ``before`` says (to be redone); a restore that leaves it so updates them.
+    rev_after: int
+    rev_before: int
 
 
 @dataclass
@@ -113,7 +116,8 @@ class UndoHistory:
         if not after:
             return
         steps = [UndoStep(contact_id, snapshot(before[contact_id]), snapshot(document),
-                          document["rev"]) for contact_id, document in after.items()]
+                          document["rev"], int(before[contact_id].get("rev") or 0))
+                 for contact_id, document in after.items()]
         self._undo.append(UndoEntry(description, steps))
         self._redo.clear()
 
@@ -143,12 +147,14 @@ class UndoHistory:
     def _restore(self, entry: UndoEntry, kind: Literal["undo", "redo"], by: str) -> Undone:
         if entry.restore is not None:
             return entry.restore(kind, by)
+        undoing = kind == "undo"
         plans = [Planned(step.contact_id, {}, self._builder(step, kind, entry.description, by),
-                         expect={}, rev=step.rev) for step in entry.steps]
+                         expect={}, rev=step.rev_after if undoing else step.rev_before)
+                 for step in entry.steps]
         outcome = commit_many(self._shared, self._writer, plans, kind, by)
         for step in entry.steps:
             if step.contact_id in outcome.after:
-                step.rev = outcome.after[step.contact_id]["rev"]
+                self._chain(step, outcome.after[step.contact_id]["rev"], undoing)
         left = tuple(skip.contact_id for skip in outcome.skipped)
         if left and not outcome.changed and not outcome.unchanged:
             # Nothing could be restored: the entry is dropped (it can never apply again).
@@ -158,6 +164,30 @@ class UndoHistory:
         entry.steps = [step for step in entry.steps if step.contact_id not in left]
         return Undone(kind, entry.description,
                       tuple(outcome.changed) + tuple(outcome.unchanged), left)
+
+    def _chain(self, step: UndoStep, rev: int, undoing: bool) -> None:
+        """Note that ``step``'s contact is now at ``rev``, as ``step.before`` (undone) or
+        ``step.after`` (redone) says. The next step of the same contact on the stack
+        it was restored from left (undo) or starts from (redo) that very state, if its
+        revision is the one this step replaced; then it is at ``rev`` too: one's own
+        changes undo one after another, and a change by someone else in between stops
+        the chain (its revision differs)."""
+        if undoing:
+            was, step.rev_before = step.rev_before, rev
+            for entry in reversed(self._undo):
+                for earlier in entry.steps:
+                    if earlier.contact_id == step.contact_id:
+                        if earlier.rev_after == was:
+                            earlier.rev_after = rev
+                        return
+        else:
+            was, step.rev_after = step.rev_after, rev
+            for entry in reversed(self._redo):
+                for later in entry.steps:
+                    if later.contact_id == step.contact_id:
+                        if later.rev_before == was:
+                            later.rev_before = rev
+                        return
 
     def _builder(self, step: UndoStep, kind: Literal["undo", "redo"], label: str, by: str):
         target = step.before if kind == "undo" else step.after
