@@ -47,7 +47,7 @@ import orjson
 from funnel.engine.files import AtomicFile
 from funnel.engine.rules.ruleset import Rules
 from funnel.engine.store.contacts import ContactStore
-from funnel.engine.store.layout import StorePaths
+from funnel.engine.store.layout import FILE_MODE as STORE_FILE_MODE, StorePaths
 
 FORMAT_VERSION = 1
 MAGIC = b"FUNNELC\n"
@@ -56,7 +56,9 @@ ALIGN = 64
 MAX_HEADER_BYTES = 256 * 2**20  # the metadata (dictionaries of text) included
 MAX_FILE_BYTES = 2 * 2**30  # twenty times a million contacts' columns
 MAX_DIMENSIONS = 8
-FILE_MODE = 0o600  # a cache: readable by its owner only
+# As the database's own files: the people (the group) who may read the contacts may
+# read their cache too, or every session of theirs would build the columns again.
+FILE_MODE = STORE_FILE_MODE
 _KINDS = frozenset("biufcmM")  # numbers, booleans and dates: fixed size, nothing to unpickle
 _DTYPE = re.compile(r"[<>|][biufcmM][0-9]{1,2}(\[[0-9]{0,4}[a-zA-Z]{1,2}\])?")
 
@@ -116,7 +118,7 @@ class _Miss(Exception):
 
 def save_columns(database: str | os.PathLike[str], key: CacheKey,
                  arrays: Mapping[str, np.ndarray], meta: Mapping[str, Any]) -> bool:
-    """Write the cache of ``database`` atomically (temp file, fsync, rename; mode 0600).
+    """Write the cache of ``database`` atomically (temp file, fsync, rename; mode 0640, as the store's files).
 
     Returns False, having changed nothing, when it cannot be written (a read-only
     folder, a full disk, something other than a file at its path): no cache is not an

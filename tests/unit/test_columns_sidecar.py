@@ -98,7 +98,7 @@ def test_arrays_of_every_kind_and_the_meta_come_back_as_they_were_saved(db):
     key = some_key()
     path = saved(db, key)
     assert path == db.with_name("leads.json.columns")
-    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640  # as the database: its group reads it
     found = load_columns(db, key)
     assert found is not None
     arrays, meta = found
