@@ -41,8 +41,8 @@ def _deciding_entry(history: list, outcome: Any) -> int | None:
     """The index of the history entry that set the label (None: set at creation)."""
     found = None
     for index, record in enumerate(history):
-        if not isinstance(record, dict):
-            continue
+        if not isinstance(record, dict) or "merged_from" in record:
+            continue  # (a merged-in contact's labels were its own)
         kind, to = record.get("kind"), record.get("to")
         if outcome in ("won", "lost"):
             if kind == "field" and record.get("field") == "outcome" and to == outcome:

@@ -143,7 +143,9 @@ def _moment(text: Any) -> float | None:
 
 def _stage_entries(document: dict) -> Iterator[dict]:
     for entry in document.get("history") or ():
-        if isinstance(entry, dict) and entry.get("kind") == "stage":
+        # (A merged-in contact's moves are its own, not this contact's.)
+        if isinstance(entry, dict) and entry.get("kind") == "stage" \
+                and "merged_from" not in entry:
             yield entry
 
 

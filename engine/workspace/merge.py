@@ -73,7 +73,11 @@ def merged_document(keep: dict, other: dict, other_id: int, rules: Rules, now: d
     activities += [a for a in other.get("activities") or [] if a not in activities]
     new["activities"] = sorted(activities, key=lambda a: a["at"])
     new["notes"] = _notes(keep.get("notes"), other.get("notes"), other_id, aside)
-    history = sorted(list(keep["history"]) + list(other["history"]),
+    # The other's entries say whose they were: its stage moves stay on record but are
+    # not stays of this contact (the Funnel tab's timeline and movement skip them).
+    theirs = [dict(entry, merged_from=other_id) if isinstance(entry, dict)
+              and "merged_from" not in entry else entry for entry in other["history"]]
+    history = sorted(list(keep["history"]) + theirs,
                      key=lambda entry: entry.get("at") or "")  # stable: kept one first
     record = history_entry(now, by, "merged", after={"id": other_id, "set_aside": aside,
                                                      "filled": sorted(filled)},

@@ -80,9 +80,12 @@ def test_merge_keeps_everything_in_one_record_and_undo_puts_both_back(db: Path):
         assert merged["created_at"] == EARLY  # known since the earlier of the two
         assert "jn@acme.com" in merged["notes"] and "met at the fair" in merged["notes"]
         assert merged["activities"] == other_before["activities"]
-        # Both histories, each entry with its own date, then the merge.
-        for entry in keep_before["history"] + other_before["history"]:
+        # Both histories, each entry with its own date (the other's saying whose it
+        # was), then the merge.
+        for entry in keep_before["history"]:
             assert entry in merged["history"]
+        for entry in other_before["history"]:
+            assert dict(entry, merged_from=2) in merged["history"]
         last = merged["history"][-1]
         assert last["kind"] == "merged" and last["to"]["id"] == 2
         assert last["why"] == "same person" and last["to"]["set_aside"]["email"] == "jn@acme.com"
@@ -152,3 +155,19 @@ def test_cli_duplicates_and_merge(tmp_path: Path, db: Path):
     assert data["filled"]["owner"] == "ola" and set(data["before"]) >= {"stage", "score"}
     after = run_cli(tmp_path, "duplicates", "--db", db, "--json")
     assert json.loads(after.stdout) == {"groups": []}
+
+
+def test_the_other_contacts_stage_moves_are_kept_but_not_counted_as_the_kept_ones(db: Path):
+    from funnel.engine.reports.lifecycle import stage_timeline
+
+    earlier = NOW - timedelta(days=1)  # before any of the kept contact's own history
+    with Workspace.open(db, "default", clock=lambda: earlier, user="tester") as workspace:
+        workspace.move(2, "opportunity", "demo booked")  # the other one's move
+    with Workspace.open(db, "default", clock=lambda: NOW, user="tester") as workspace:
+        own = [stay.stage for stay in stage_timeline(workspace.get(1), NOW)]
+        workspace.merge(1, 2)
+        merged = workspace.get(1)
+        theirs = [entry for entry in merged["history"] if entry.get("merged_from") == 2]
+        assert any(entry.get("to") == "opportunity" for entry in theirs)  # still on record
+        stays = [stay.stage for stay in stage_timeline(merged, NOW)]
+        assert "opportunity" not in stays[:len(own)] and stays[:len(own)] == own
