@@ -11,7 +11,7 @@ from funnel.engine.store.contacts import ContactStore
 from funnel.engine.workspace.bulk import bulk_work
 from funnel.engine.workspace.cache import ClassificationCache
 from funnel.engine.workspace.many import Outcome
-from funnel.engine.workspace.duplicates import DuplicateGroup, find_duplicates
+from funnel.engine.workspace.duplicates import DuplicateGroup, duplicates_of, find_duplicates
 from funnel.engine.workspace.merge import Merger, MergeResult
 from funnel.engine.workspace.shared import Shared
 from funnel.engine.workspace.undo import UndoHistory
@@ -30,6 +30,10 @@ class DeskWork:
 
     def _by(self, by: str | None) -> str:
         raise NotImplementedError  # Workspace's: this session's user unless named
+
+    def select(self, query: str | None = None, sort: str = "attention",
+               descending: bool = False) -> list[int]:
+        raise NotImplementedError  # Workspace's
 
     def log_activity(self, contact_id: int, kind: str, at: str | None = None,
                      count: int = 1, by: str | None = None, *, note: str | None = None,
@@ -56,6 +60,15 @@ class DeskWork:
         counts as the same): one pass over the contacts, grouped by keys."""
         with bulk_work():
             return find_duplicates(self._store.items())
+
+    def duplicates_of(self, contact_id: int) -> DuplicateGroup | None:
+        """``contact_id``'s group of likely duplicates, with the reasons: the group
+        found over the columns (``duplicate:ID``), only its documents read."""
+        ids = self.select(f"duplicate:{contact_id}")
+        documents = ((other, self._store.get(other)) for other in ids)
+        found = find_duplicates((other, document) for other, document in documents
+                                if document is not None)  # (one removed meanwhile: left out)
+        return duplicates_of(contact_id, found)
 
     def merge(self, keep_id: int, other_id: int, by: str | None = None,
               why: str | None = None) -> MergeResult:

@@ -13,7 +13,8 @@ What "the same" means, simply:
 
 Contacts are grouped by these keys (one pass, a dict per kind of key; never pairwise),
 and groups that share a contact are joined, so the cost grows with the number of
-contacts, not its square.
+contacts, not its square. ``duplicate_column`` finds the same groups over the
+columns (what the Duplicates view and the ``duplicate`` filter read).
 """
 
 from __future__ import annotations
@@ -71,19 +72,21 @@ def name_key(document: dict) -> str | None:
     name, company = document.get("name"), document.get("company")
     if not isinstance(name, str) or not isinstance(company, str):
         return None
-    company_words = _company_words(company)
-    name_words = _name_words(name) if company_words else ""
-    return f"{name_words} @ {company_words}" if len(name_words) >= 2 else None
+    company = company_words(company)
+    name = name_words(name) if company else ""
+    return f"{name} @ {company}" if len(name) >= 2 else None
 
 
 @functools.lru_cache(maxsize=65_536)
-def _company_words(company: str) -> str:
+def company_words(company: str) -> str:
+    """A company's words that tell it apart (legal forms and single letters left out)."""
     return " ".join(word for word in _plain(company)
                     if len(word) > 1 and word not in _COMPANY_FORMS)  # "S.L.": s, l
 
 
 @functools.lru_cache(maxsize=65_536)
-def _name_words(name: str) -> str:
+def name_words(name: str) -> str:
+    """A name's words sorted, so their order does not matter."""
     return " ".join(sorted(_plain(name)))
 
 

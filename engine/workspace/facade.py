@@ -128,6 +128,11 @@ class Workspace(DeskWork):  # DeskWork: log work, duplicates, merge (issue #15)
         """The workspace's clock (tests and demos fix it)."""
         return self._shared.clock()
 
+    @property
+    def path(self) -> str:
+        """The database file (front ends key what they remember per database on it)."""
+        return os.fspath(self._store.path)
+
     def __len__(self) -> int:
         return len(self._store)
 

@@ -14,6 +14,7 @@ A query is words separated by spaces; a contact must match all of them::
     created<7d  last_activity>30d  follow_up<=0d       how long ago: h, d or w
     overdue  rotting  manual  unowned  unanswered     flags (unanswered: past the
                                                       rules' first-response deadline)
+    duplicate  duplicate:42                           has a likely duplicate; #42's group
     -stage:lost  -tag:vip                             a leading '-' negates a term
     acme  "van dijk"                                  text in name, company, email, title
 
@@ -35,6 +36,7 @@ import numpy as np
 from funnel.engine.errors import FunnelError
 from funnel.engine.model import TEXT_SEARCH_FIELDS
 from funnel.engine.workspace.dates_filter import DATE_NAMES, date_term
+from funnel.engine.workspace.duplicate_column import duplicate_term
 from funnel.engine.workspace.list_context import ListContext
 
 Term = Callable[[ListContext], np.ndarray]
@@ -58,6 +60,7 @@ _FLAGS: dict[str, Term] = {
     "unanswered": lambda x: x.result.unanswered.astype(bool),
     "manual": lambda x: x.result.manual.astype(bool),
     "unowned": lambda x: _field_table(x, "owner", lambda text: not text),
+    "duplicate": duplicate_term(""),
 }
 _COMPARISON = re.compile(r"^([a-z_]+|custom\.[^<>=:]+)(>=|<=|>|<|=)(.+)$", re.IGNORECASE)
 _NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
@@ -67,7 +70,8 @@ OPS: dict[str, Callable[[Any, Any], Any]] = {
 }
 
 SORTS = ("attention", "score", "likely", "name", "company", "stage", "grade", "temperature",
-         "type", "source", "owner", "created", "last_activity", "follow_up", "updated")
+         "type", "source", "owner", "created", "last_activity", "follow_up", "updated",
+         "duplicates")
 
 # Built-in views: a name, and the filter it stands for.
 VIEWS = {
@@ -127,6 +131,8 @@ def _positive_term(word: str, me: str | None) -> Term:
     if colon and key.startswith("custom.") and len(key) > 7:
         name, wanted = word.partition(":")[0][7:], value.lower()
         return lambda x: _custom_text(x, name, wanted)
+    if colon and key == "duplicate":
+        return duplicate_term(value)
     if colon and key == "tag":
         tag = value.lower()
         return lambda x: x.coded("tags").gather(
@@ -225,8 +231,7 @@ def _field_table(context: ListContext, field: str, test: Callable[[str], bool]) 
 def _text_search(context: ListContext, needle: str) -> np.ndarray:
     found = np.zeros(context.rows, bool)
     for field in TEXT_SEARCH_FIELDS:
-        texts, codes = context.lowered(field)
-        found |= np.fromiter((needle in text for text in texts), bool, len(texts))[codes]
+        found |= context.containing(field, needle)
     return found
 
 

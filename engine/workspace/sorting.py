@@ -17,6 +17,7 @@ import numpy as np
 
 from funnel.engine.errors import FunnelError
 from funnel.engine.model import ACTIVITY_KINDS
+from funnel.engine.workspace.duplicate_column import duplicate_order
 from funnel.engine.workspace.list_context import ListContext
 from funnel.engine.workspace.query import SORTS
 
@@ -34,7 +35,7 @@ def order_rows(context: ListContext, rows: np.ndarray, order: str, descending: b
     make = _ORDERS.get(order)
     if make is None:
         raise FunnelError(f"sort: unknown order {order!r}; use one of " + ", ".join(SORTS))
-    ids = np.asarray(context.table.ids, np.int64)
+    ids = context.table.id_array()
     keys = [key[rows] for key in make(context)] + [ids[rows]]
     ordered = rows[np.lexsort(keys[::-1])]
     return ordered[::-1] if descending else ordered
@@ -121,4 +122,5 @@ _ORDERS: dict[str, Callable[[ListContext], Keys]] = {
     "follow_up": lambda x: [_moment_key(x, "follow_up")],
     "updated": lambda x: [_moment_key(x, "updated_at", newest_first=True)],
     "stage": lambda x: [_stage_order(x), -x.result.score.astype(np.int64)],
+    "duplicates": duplicate_order,  # likely duplicates next to each other
 }

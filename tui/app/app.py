@@ -86,6 +86,7 @@ class FunnelApp(App[None]):
     def on_unmount(self) -> None:
         if self._unsubscribe is not None:
             self._unsubscribe()
+        self._contacts.views.keep_place()  # reopened where the person left off (#15)
 
     # -- keys --------------------------------------------------------------------
     async def on_event(self, event: events.Event) -> None:

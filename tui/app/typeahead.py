@@ -9,12 +9,15 @@ list behind it; keys arriving while a dialog mounts go to a screen with no focus
 So the app hands keys over one at a time: the next key waits until the previous one
 has been handled all the way up (and whatever it posted on the way), and until the
 screen now on top has mounted and taken focus. Keys that cannot open or close
-anything go straight on: text typed into an input line, and keys bound to moving a
-cursor or scrolling (waiting after them would cost a repaint per key, and a held-down
-key would fall behind).
+anything go straight on: text typed into an input line, and keys bound only to moving
+a cursor or scrolling (waiting after them would cost a repaint per key, and a held-down
+key would fall behind). Only: an action that does not apply passes its key on to the
+next one bound to it (Down on the owner picker's line, which cannot scroll, takes the
+person to the list), so a key that may run anything but a move waits like any other.
 
 A widget whose content is still being replaced holds keys too: the Contacts list is
-shown at once but sorted by a worker, and a filter or a sort is applied by another.
+shown at once but sorted by a worker, and a filter, a sort, a view or an edit (which
+may move the contact, or take it out of the view) is applied by another.
 A key typed meanwhile (``e``, ``d``, a cursor move) would act on the rows that are
 about to go, not on the ones the person asked for. Such a widget has a ``key_hold``
 (``KeyHold``); while it is held, keys bound for it, or for anything inside it, wait,
@@ -148,10 +151,21 @@ class Typeahead:
     def _goes_straight_on(self, focused: Widget | None, key: events.Key) -> bool:
         if isinstance(focused, Input) and key.is_printable:
             return True  # the line takes it, and stops it there
-        active = self._app.active_bindings.get(key.key)
-        if active is None:
-            return False
-        return action_name(active.binding.action).startswith(MOVES)
+        actions = self._bound_actions(key.key)
+        return bool(actions) and all(action_name(action).startswith(MOVES)
+                                     for action in actions)
+
+    def _bound_actions(self, key: str) -> list[str]:
+        """Every action bound to ``key`` from the focused widget up to the app (or the
+        modal screen). Not only the first: an action that does not apply passes the key
+        on to the next (Down on a line that cannot scroll reaches the dialog's "to the
+        list"), so a key is only a move if every action it may run is one."""
+        try:
+            chain = self._app.screen._modal_binding_chain
+        except ScreenStackError:  # the app is closing
+            return []
+        return [binding.action for _node, bindings in chain
+                for binding in bindings.key_to_bindings.get(key, ())]
 
     def _settle(self, press: int, path: list[MessagePump], passes: int) -> None:
         if passes:

@@ -1,4 +1,5 @@
-"""The desk of one person: saved views, chosen columns, the last view, when they last looked.
+"""The desk of one person: saved views, chosen columns, the last view, when they last
+looked, and where they left off in each database (view, filter, sort, the contact).
 
 Kept in ``desk.yaml`` in the user's config directory (the one ``rules.yaml`` and
 ``keys.yaml`` come from; a demo session has a temporary one), so the app reopens the
@@ -12,6 +13,13 @@ overwritten: the person may have been editing it by hand.
     columns: [flags, name, stage, score, custom.City]
     last_view: saved:Hot trade shows
     last_looked: "2026-12-03T08:00:00+00:00"
+    places:                # per database (its resolved path), the latest last
+      /home/ola/leads.json: {view: hot, filter: "source:trade_show", sort: score,
+                             descending: true, contact: 1234}
+
+``places`` is state the app keeps, not settings: an entry that cannot be read is
+reported and forgotten (the rest of the desk still loads), and a save takes in what
+another session wrote for other databases meanwhile, so two databases never fight.
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ FILE_NAME = "desk.yaml"
 FIRST_LOOK = timedelta(hours=24)  # on a first run "new" means the last day
 MAX_VIEWS = 100
 MAX_NAME = 40
+MAX_PLACES = 50  # databases remembered; the one left longest ago is forgotten first
 HEADER = "# Funnel keeps your saved views, columns and last view here (funnel edits it).\n"
 
 
@@ -45,6 +54,22 @@ class SavedView:
     descending: bool = False
 
 
+@dataclass(frozen=True)
+class Place:
+    """Where the person left off in one database."""
+
+    view: str
+    filter: str = ""
+    sort: str = "attention"
+    descending: bool = False
+    contact: int | None = None  # the contact under the cursor
+
+    def to_dict(self) -> dict[str, Any]:
+        found = {"view": self.view, "filter": self.filter, "sort": self.sort,
+                 "descending": self.descending, "contact": self.contact}
+        return {key: value for key, value in found.items() if value is not None}
+
+
 @dataclass
 class Desk:
     views: dict[str, SavedView] = field(default_factory=dict)
@@ -53,6 +78,9 @@ class Desk:
     last_looked: datetime | None = None
     path: Path | None = None  # None: kept in memory only
     problem: str = ""  # why the file could not be read (it is then left alone)
+    places: dict[str, Place] = field(default_factory=dict)  # database path -> place
+    place_notes: list[str] = field(default_factory=list)  # places that could not be read
+    _kept_here: set[str] = field(default_factory=set, init=False, repr=False)  # written here
 
     @classmethod
     def load(cls, folder: str | os.PathLike | None, person: str | None = None) -> "Desk":
@@ -102,10 +130,19 @@ class Desk:
             self.columns = list(columns)
         self.save()
 
+    def keep_place(self, database: str, place: Place) -> None:
+        """Remember where the person is in ``database`` (also the last view) and save."""
+        self.places.pop(database, None)
+        self.places[database] = place  # the latest last
+        self._kept_here.add(database)
+        self.last_view = place.view
+        self.save()
+
     def save(self) -> None:
         """Write the desk (atomically: a temporary file replaces the old one)."""
         if self.path is None:
             return
+        self._take_in_other_places()
         data: dict[str, Any] = {
             "views": {name: {"filter": view.filter, "sort": view.sort,
                              "descending": view.descending}
@@ -113,6 +150,7 @@ class Desk:
             "columns": self.columns,
             "last_view": self.last_view,
             "last_looked": self.last_looked.isoformat() if self.last_looked else None,
+            "places": {key: place.to_dict() for key, place in self.places.items()} or None,
         }
         text = HEADER + yaml.safe_dump({key: value for key, value in data.items()
                                         if value is not None}, sort_keys=False,
@@ -126,6 +164,19 @@ class Desk:
         except OSError as error:
             Path(temporary).unlink(missing_ok=True)
             self.problem = f"{self.path}: not saved ({error.strerror or error})"
+
+    def _take_in_other_places(self) -> None:
+        """Places other sessions saved since this desk was read (for other databases)
+        are kept; this session's own win. At most ``MAX_PLACES``, the oldest dropped."""
+        assert self.path is not None
+        try:
+            on_disk = _parse(self.path).places if self.path.is_file() else {}
+        except FunnelError:
+            on_disk = {}  # unreadable now: what this session knows is written
+        merged = {key: place for key, place in on_disk.items() if key not in self._kept_here}
+        merged.update((key, place) for key, place in self.places.items()
+                      if key in self._kept_here or key not in on_disk)
+        self.places = dict(list(merged.items())[-MAX_PLACES:])
 
 
 def _parse(path: Path) -> Desk:
@@ -168,4 +219,40 @@ def _parse(path: Path) -> Desk:
                           "2026-12-03T08:00:00+00:00") from None
         if desk.last_looked.tzinfo is None:
             raise problem("last_looked", "give the time zone, e.g. +00:00")
+    places = data.get("places") or {}
+    if isinstance(places, dict):
+        for key, spec in places.items():
+            place, wrong = _place(spec)
+            if place is None:
+                desk.place_notes.append(f"{source}: places: {key!r}: not readable, forgotten")
+                continue
+            desk.places[str(key)] = place
+            if wrong:
+                desk.place_notes.append(f"{source}: places: {key!r}: {', '.join(wrong)} "
+                                        "not readable, left at the default")
+    else:
+        line = lines.get("places")
+        desk.place_notes.append(f"{source}{f':{line}' if line else ''}: places: expected "
+                                "database paths, each with a view, filter and sort; forgotten")
     return desk
+
+
+_PLACE_DEFAULTS = {"filter": (str, ""), "sort": (str, "attention"),
+                   "descending": (bool, False), "contact": (int, None)}
+
+
+def _place(spec: Any) -> tuple[Place | None, list[str]]:
+    """A place as written, each value of the wrong type left at its default, and the
+    names of those; None when there is not even a view."""
+    if not isinstance(spec, dict) or not isinstance(spec.get("view"), str):
+        return None, []
+    values: dict[str, Any] = {}
+    wrong = []
+    for key, (kind, default) in _PLACE_DEFAULTS.items():
+        value = spec.get(key, default)
+        fits = isinstance(value, kind) and not (kind is int and isinstance(value, bool))
+        if not fits and not (value is None and default is None):
+            wrong.append(key)
+            value = default
+        values[key] = value
+    return Place(spec["view"], **values), wrong

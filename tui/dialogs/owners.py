@@ -90,6 +90,8 @@ class OwnerDialog(ModalScreen[OwnerChoice]):
         self.app.call_from_thread(self._show_owners, owners)
 
     def _show_owners(self, owners: list[tuple[str, int]]) -> None:
+        if self not in self.app.screen_stack or not self.is_attached:
+            return  # a name was typed and given before the list came: it is going
         options = self.query_one("#owner-list", OptionList)
         options.add_options([Option(content(f"{name:<28} {count:>7,}"), id=name)
                              for name, count in owners])

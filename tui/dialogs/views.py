@@ -106,7 +106,9 @@ class ViewsDialog(ModalScreen[ViewAnswer]):
             self.app.call_from_thread(self._counted, row, count)
 
     def _counted(self, row: ViewRow, count: int | None) -> None:
-        if self.is_attached:
+        # A count can arrive after Enter or Esc dismissed the picker, while it is taken
+        # down (its list already gone, its counting not yet cancelled): dropped.
+        if self in self.app.screen_stack and self.is_attached:
             self.query_one("#views", OptionList).replace_option_prompt(
                 row.view, view_line(row, count))
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from textual.widget import Widget
 
 from funnel.engine.errors import FunnelError
-from funnel.engine.workspace.duplicates import DuplicateGroup, duplicates_of
+from funnel.engine.workspace.duplicates import DuplicateGroup
 from funnel.tui.app.services import services
 from funnel.tui.dialogs.prompts import ChoiceDialog
 from funnel.tui.widgets.text import literal
@@ -28,7 +28,7 @@ def find_and_merge(host: Widget, contact_id: int | None) -> None:
     workspace = services(host).workspace
 
     def look() -> None:
-        found = duplicates_of(contact_id, workspace.duplicates())
+        found = workspace.duplicates_of(contact_id)  # over the columns: fast at 100k
         host.app.call_from_thread(_pick, host, contact_id, found)
 
     host.app.notify("Looking for duplicates…", timeout=2)

@@ -31,9 +31,9 @@ if TYPE_CHECKING:  # the import and export code loads when first used
     from funnel.engine.transfer.importer import ImportResult
     from funnel.tui.dialogs.transfer import Exported
 
-# Seconds of quiet typing before a large list is filtered again (over the columns a
-# filter costs about 10 ms at 100,000 contacts).
-FILTER_DELAY = 0.03
+# Quiet typing awaited before a list of over DELAY_FROM contacts is filtered again (a
+# filter costs ~10 ms at 100,000, ~130 ms at 1,000,000: below, waiting costs more).
+FILTER_DELAY, DELAY_FROM = 0.03, 300_000
 SORT_CYCLE = ("attention",) + tuple(column.key for column in COLUMNS if column.key != "flags")
 # They change what is asked for, not act on a row shown: no need to wait for the list.
 KEYS_THAT_NEVER_WAIT = ("filter", "views", "sort_next", "sort_reverse", "clear")
@@ -96,8 +96,7 @@ class ContactsPane(DeskActions, TriageActions, MarkingActions, ViewActions, Vert
         self.query_one("#filter", Input).display = False
         self.table.set_ids(self.workspace.ids())  # shown at once; sorted when classified
         self.table.sort_key = "attention"
-        self.view = self.views.restore()  # where the person left off, their columns
-        self.views.chosen(self.view)
+        self.views.restore()  # where the person left off: view, filter, sort; columns
         self.table.provisional = True  # no row is selected until the list is sorted
         self.table.focus()
         self._progress = "sorting…"
@@ -123,9 +122,9 @@ class ContactsPane(DeskActions, TriageActions, MarkingActions, ViewActions, Vert
     def _classified(self) -> None:
         self.ready = True
         self._progress = "sorting…"
-        # No row picked yet (keys waited; a click picks one): show the top of the
-        # sorted list rather than following whichever contact happened to come first.
-        self.reselect(keep=-1 if self.table.provisional else None)
+        # No row picked yet (keys waited; a click picks one): the contact the person
+        # left off on (desk_place), else the top, not whichever happened to come first.
+        self.reselect(keep=self.views.first_cursor() if self.table.provisional else None)
 
     def _likelihood_text(self, contact_id: int) -> str:
         try:
@@ -206,7 +205,8 @@ class ContactsPane(DeskActions, TriageActions, MarkingActions, ViewActions, Vert
             parts.append(Content.styled(self._progress, "italic"))
         if self._problem:
             parts.append(Content.styled(self._problem, "$error"))
-        self.query_one("#contacts-status", Static).update(Content(" · ").join(parts))
+        status = self.query_one("#contacts-status", Static)  # one line: no layout pass
+        status.update(Content(" · ").join(parts), layout=False)
 
     # -- filter ----------------------------------------------------------------
     def action_filter(self) -> None:
@@ -230,7 +230,7 @@ class ContactsPane(DeskActions, TriageActions, MarkingActions, ViewActions, Vert
         self._show_status()
         if self._filter_timer is not None:
             self._filter_timer.stop()
-        if len(self.workspace) > 20_000:  # let quick typing settle before a long pass
+        if len(self.workspace) > DELAY_FROM:  # let quick typing settle before a long pass
             self._filter_timer = self.set_timer(FILTER_DELAY, self._filter_due)
             self._update_key_hold()
         else:
@@ -394,4 +394,6 @@ class ContactsPane(DeskActions, TriageActions, MarkingActions, ViewActions, Vert
         self._stale = False
         self.table.refresh()
         self._show_status()
+        self._asked += 1  # keys wait from now: a key typed before the worker starts
+        self._update_key_hold()  # would act on a row about to go or move
         self.call_after_refresh(self.reselect)  # the redraw first, then the worker

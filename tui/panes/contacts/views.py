@@ -1,5 +1,6 @@
-"""The Contacts tab's views: the built-in ones, New (arrived since one last looked) and
-the person's own, saved with their filter and sort in the desk (``user_config``).
+"""The Contacts tab's views: the built-in ones, New (arrived since one last looked),
+Duplicates (grouped, to merge) and the person's own, saved with their filter and sort
+in the desk (``user_config``).
 
 ``ViewCatalog`` answers what a view stands for; ``PaneViews`` is the pane's part
 that picks, saves and deletes views (the picker is ``funnel.tui.dialogs.views``) and
@@ -18,17 +19,21 @@ from textual.dom import DOMNode
 from funnel.engine.errors import FunnelError
 from funnel.engine.workspace.query import VIEWS
 from funnel.tui.app.services import services
-from funnel.tui.app.user_config import Desk, SavedView
+from funnel.tui.app.user_config import Desk, Place, SavedView
 from funnel.tui.dialogs.columns import ColumnsDialog
 from funnel.tui.dialogs.views import ViewAnswer, ViewRow, ViewsDialog
+from funnel.tui.panes.contacts.desk_place import database_key, resume
 from funnel.tui.widgets.contact_table import ContactTable
 from funnel.tui.widgets.table_columns import CATALOGUE, COLUMNS, CUSTOM, column_for
 
 BUILT_IN = {"all": "All", "new": "New", "inbox": "Inbox", "hot": "Hot",
-            "overdue": "Overdue follow-ups", "rotting": "Rotting", "mine": "Mine"}
+            "overdue": "Overdue follow-ups", "rotting": "Rotting", "mine": "Mine",
+            "duplicates": "Duplicates"}
 SAVED = "saved:"
 # New: newest first (the engine's created order, ascending, is newest first).
 NEW_SORT = ("created", False)
+# Duplicates: every contact with a likely duplicate, each group together (D merges).
+DUPLICATES = ("duplicate", ("duplicates", False))
 
 
 def since_text(moment: datetime) -> str:
@@ -53,15 +58,20 @@ class ViewCatalog:
     def query(self, view: str) -> str:
         if view == "new":
             return f"created>={since_text(self.since)}"
+        if view == "duplicates":
+            return DUPLICATES[0]
         if view.startswith(SAVED):
             saved = self.desk.views.get(view.removeprefix(SAVED))
             return saved.filter if saved else ""
         return VIEWS.get(view, "")
 
     def sort(self, view: str) -> tuple[str, bool] | None:
-        """The sort a view comes with (built-ins but New keep the one chosen)."""
+        """The sort a view comes with (built-ins but New and Duplicates keep the one
+        chosen)."""
         if view == "new":
             return NEW_SORT
+        if view == "duplicates":
+            return DUPLICATES[1]
         saved = self.desk.views.get(view.removeprefix(SAVED)) if view.startswith(SAVED) \
             else None
         return (saved.sort, saved.descending) if saved else None
@@ -105,6 +115,10 @@ class PaneViews:
         self._pane = pane
         self._node = cast(DOMNode, pane)
         self._catalog: ViewCatalog | None = None
+        self._table: ContactTable | None = None  # kept: the place is saved as the app closes
+        self._cursor: int | None = None  # the contact to put the cursor back on, first
+        self._restoring = False
+        self._database = ""  # the key of this database's place in the desk
 
     @property
     def catalog(self) -> ViewCatalog:
@@ -122,12 +136,41 @@ class PaneViews:
     def desk(self) -> Desk:
         return self.catalog.desk
 
-    def restore(self) -> str:
-        """The person's columns put back; answers the view they left off in."""
+    def restore(self) -> None:
+        """The person's columns put back, and where they left off in this database:
+        the view, the filter on top, the sort (``desk_place``); the cursor follows once
+        the list is sorted (``first_cursor``)."""
+        pane, catalog = self._pane, self.catalog
+        self._table = table = pane.table
         if self.desk.columns:
-            self._pane.table.set_columns(self.desk.columns)
-        last = self.desk.last_view
-        return last if last and self.catalog.exists(last) else "all"
+            table.set_columns(self.desk.columns)
+        workspace = services(self._node).workspace
+        self._database = database_key(workspace.path)
+        found = resume(self.desk, self._database, catalog.exists, catalog.label,
+                       workspace.user)
+        self._restoring = True  # nothing is saved until it is all back
+        try:
+            pane.set_view(found.view, found.filter)
+        finally:
+            self._restoring = False
+        if found.sort is not None:
+            table.sort_key, table.sort_descending = found.sort
+        self._cursor = found.contact
+        if found.notice:
+            self._node.app.notify(found.notice, severity="warning", timeout=15)
+
+    def first_cursor(self) -> int:
+        """The contact the cursor was on when the person left (-1: the top)."""
+        return -1 if self._cursor is None else self._cursor
+
+    def keep_place(self) -> None:
+        """Save where the person is (the app closing, or another view chosen)."""
+        table, pane = self._table, self._pane
+        if table is None:
+            return  # never shown: nothing to remember
+        contact = self._cursor if table.provisional else table.current
+        self.desk.keep_place(self._database, Place(
+            pane.view, pane.query_text, table.sort_key, table.sort_descending, contact))
 
     def query(self) -> str:
         return self.catalog.query(self._pane.view)
@@ -191,7 +234,8 @@ class PaneViews:
     def chosen(self, view: str) -> None:
         """``view`` is now shown: remembered (the app reopens into it), and the sort it
         comes with applied."""
-        self.desk.remember(last_view=view)
         sort = self.catalog.sort(view)
         if sort is not None:
             self._pane.table.sort_key, self._pane.table.sort_descending = sort
+        if not self._restoring:  # once the switch is done (its filter set too)
+            self._node.call_after_refresh(self.keep_place)
