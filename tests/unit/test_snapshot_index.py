@@ -130,12 +130,12 @@ def test_a_file_laid_out_otherwise_is_read_the_general_way(tmp_path: Path, chang
         == json.loads(path.read_bytes())["tables"]["contacts"]
 
 
-def test_a_file_of_a_million_blank_lines_is_not_indexed_line_by_line(tmp_path: Path):
+def test_a_file_of_many_blank_lines_is_not_indexed_line_by_line(tmp_path: Path):
     path = tmp_path / "db.json"
     write_snapshot(path, {"contacts": {"1": {"v": 1}}}, seq=1)
     data = path.read_bytes()
-    path.write_bytes(data.replace(b'"tables":{\n', b'"tables":{\n' + b"\n" * 1_000_000, 1))
+    path.write_bytes(data.replace(b'"tables":{\n', b'"tables":{\n' + b"\n" * 20_000, 1))
     file = snapshot_index.SnapshotFile(os.open(path, os.O_RDONLY), str(path))
-    assert snapshot_index.index_snapshot(file) is None  # given up early, not 1,000,000 lines kept
+    assert snapshot_index.index_snapshot(file) is None  # given up early, not every line kept
     snapshot = read_snapshot(path)  # read the general way: still valid JSON
     assert snapshot.tables["contacts"]["1"] == {"v": 1} and snapshot.warning
