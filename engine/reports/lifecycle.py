@@ -244,7 +244,8 @@ def lifecycle_of(rows: Iterable[tuple[dict, Classification]], rules: Rules, now:
         open_stage: str | None = None
         start: float | None = None
         for entry in document.get("history") or ():
-            if entry.__class__ is not dict or entry.get("kind") != "stage":
+            if entry.__class__ is not dict or entry.get("kind") != "stage" \
+                    or "merged_from" in entry:  # (a merged-in contact's own moves)
                 continue
             at = _moment(entry.get("at"))
             to = entry.get("to")

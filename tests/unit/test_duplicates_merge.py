@@ -171,3 +171,20 @@ def test_the_other_contacts_stage_moves_are_kept_but_not_counted_as_the_kept_one
         assert any(entry.get("to") == "opportunity" for entry in theirs)  # still on record
         stays = [stay.stage for stay in stage_timeline(merged, NOW)]
         assert "opportunity" not in stays[:len(own)] and stays[:len(own)] == own
+
+
+def test_the_other_contacts_moves_do_not_count_in_the_funnel_figures(db: Path):
+    from funnel.engine.reports import lifecycle
+
+    earlier = NOW - timedelta(days=1)
+    with Workspace.open(db, "default", clock=lambda: earlier, user="tester") as workspace:
+        workspace.move(2, "opportunity", "demo booked")
+    with Workspace.open(db, "default", clock=lambda: NOW, user="tester") as workspace:
+        before = lifecycle.compute(workspace)
+        entered = {stage.id: stage.entered[7] for stage in before.stages}
+        assert entered["opportunity"] == 1  # contact 2's move, while it is its own
+        workspace.merge(1, 2)
+        after = lifecycle.compute(workspace)
+        moved = {stage.id: stage.entered[7] for stage in after.stages}
+        kept_stage = workspace.classification(1).stage
+        assert moved["opportunity"] == (1 if kept_stage == "opportunity" else 0)
