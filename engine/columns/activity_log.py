@@ -117,9 +117,8 @@ class ActivityLog:
         needed = self.size + len(rows)
         if needed > len(self.rows):
             capacity = max(needed, 2 * len(self.rows), 1024)
-            for name, dtype in (("rows", np.int32), ("kinds", np.int8),
-                                ("moments", np.float64), ("amounts", np.int64)):
-                grown = np.zeros(capacity, dtype)
+            for name in ("rows", "kinds", "moments", "amounts"):
+                grown = np.zeros(capacity, getattr(self, name).dtype)
                 grown[:self.size] = getattr(self, name)[:self.size]
                 setattr(self, name, grown)
         end = self.size + len(rows)

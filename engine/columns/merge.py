@@ -20,6 +20,8 @@ from funnel.engine.columns.table import ContactColumns
 
 Parts = dict[str, Any]
 _LOG = (("rows", np.int32), ("kinds", np.int8), ("moments", np.float64), ("amounts", np.int64))
+_STAGES = (("rows", np.int32), ("kinds", np.int32), ("moments", np.float64),
+           ("amounts", np.int32))
 
 
 def _bytes(array: np.ndarray) -> bytes:
@@ -38,6 +40,11 @@ def table_parts(table: ContactColumns) -> Parts:
         "log": {name: _bytes(getattr(log, name)[:log.size]) for name, _ in _LOG},
         "log.start": _bytes(log.start[:rows]),
         "log.stop": _bytes(log.stop[:rows]),
+        "stages": {name: _bytes(getattr(table.stages, name)[:table.stages.size])
+                   for name, _ in _STAGES},
+        "stages.start": _bytes(table.stages.start[:rows]),
+        "stages.stop": _bytes(table.stages.stop[:rows]),
+        "stage_names": table.stages.names,
     }
 
 
@@ -65,5 +72,19 @@ def append_parts(table: ContactColumns, parts: Parts) -> None:
                                 entries["kinds"], entries["moments"], entries["amounts"])
     log.start[start:end] = np.frombuffer(parts["log.start"], np.int64) + before
     log.stop[start:end] = np.frombuffer(parts["log.stop"], np.int64) + before
+    _append_stages(table, parts, start, end)
     table.alive[start:end] = True
     table.version += 1
+
+
+def _append_stages(table: ContactColumns, parts: Parts, start: int, end: int) -> None:
+    stages = table.stages
+    entries = {name: np.frombuffer(parts["stages"][name], dtype) for name, dtype in _STAGES}
+    mapping = np.array([stages.code(name) for name in parts["stage_names"]], np.int64)
+    rows = entries["rows"]
+    before = stages.append_entries(
+        np.where(rows == DEAD, DEAD, rows + start).astype(np.int32),
+        mapping[entries["kinds"]].astype(np.int32), entries["moments"],
+        mapping[entries["amounts"]])
+    stages.start[start:end] = np.frombuffer(parts["stages.start"], np.int64) + before
+    stages.stop[start:end] = np.frombuffer(parts["stages.stop"], np.int64) + before

@@ -18,10 +18,11 @@ import numpy as np
 from funnel.engine.columns.activity_log import ActivityLog
 from funnel.engine.columns.encoded import EncodedColumn
 from funnel.engine.columns.moments import moment_table, remember
+from funnel.engine.columns.stage_log import StageLog
 from funnel.engine.columns.table import COLUMN_NAMES, ContactColumns
 from funnel.engine.model import ACTIVITY_KINDS
 
-_LAYOUT = "contact-columns/2"
+_LAYOUT = "contact-columns/3"  # 3: with the stage log
 SCHEMA = _LAYOUT + "/" + hashlib.sha256(
     "\n".join(COLUMN_NAMES + ("|",) + tuple(ACTIVITY_KINDS)).encode()).hexdigest()[:16]
 _LOG_ARRAYS = ("rows", "kinds", "moments", "amounts")
@@ -56,6 +57,13 @@ def table_arrays(table: ContactColumns) -> tuple[Arrays, dict[str, Any]]:
     for name in MOMENT_COLUMNS:  # parsed once here, not by every process that reads
         micro, present = moment_table(table.columns[name].values)
         arrays["micro." + name], arrays["known." + name] = micro, present
+    stages = table.stages
+    arrays["stages.start"] = stages.start[:rows].copy()
+    arrays["stages.stop"] = stages.stop[:rows].copy()
+    for name in _LOG_ARRAYS:
+        arrays["stages." + name] = getattr(stages, name)[:stages.size].copy()
+    meta["stage_names"] = stages.names
+    meta["stage_dead"] = stages.dead
     return arrays, meta
 
 
@@ -83,6 +91,7 @@ def table_from_arrays(arrays: Arrays, meta: dict[str, Any]) -> ContactColumns | 
         table.restore_custom([(name, arrays[f"custom.{number}"], known)
                               for number, (name, known) in enumerate(meta["custom"])])
         table.activities = _log_from(arrays, rows, int(meta["dead_entries"]))
+        table.stages = _stages_from(arrays, rows, meta)
         for name in MOMENT_COLUMNS:
             known = table.columns[name].values
             micro, present = arrays["micro." + name], arrays["known." + name]
@@ -94,14 +103,29 @@ def table_from_arrays(arrays: Arrays, meta: dict[str, Any]) -> ContactColumns | 
     return table
 
 
-def _log_from(arrays: Arrays, rows: int, dead: int) -> ActivityLog:
-    log = ActivityLog(max(rows, 16))
-    size = len(arrays["log.rows"])
+def _stages_from(arrays: Arrays, rows: int, meta: dict[str, Any]) -> StageLog:
+    names = meta["stage_names"]
+    if not isinstance(names, list):
+        raise ValueError("the stage names are not a list")
+    stages = _log_from(arrays, rows, int(meta["stage_dead"]), StageLog(max(rows, 16)),
+                       "stages.")
+    for value in names:
+        stages.code(value)
+    codes = stages.kinds[:stages.size], stages.amounts[:stages.size]
+    if stages.size and any(part.min() < 0 or part.max() >= len(names) for part in codes):
+        raise ValueError("stage codes do not fit the stage names")
+    return stages
+
+
+def _log_from(arrays: Arrays, rows: int, dead: int, log: ActivityLog | None = None,
+              prefix: str = "log.") -> Any:
+    log = log if log is not None else ActivityLog(max(rows, 16))
+    size = len(arrays[prefix + "rows"])
     for name in _LOG_ARRAYS:
-        if len(arrays["log." + name]) != size:
-            raise ValueError(f"activity log array {name} has the wrong length")
-        setattr(log, name, arrays["log." + name].copy())
-    start, stop = arrays["log.start"], arrays["log.stop"]
+        if len(arrays[prefix + name]) != size:
+            raise ValueError(f"log array {prefix}{name} has the wrong length")
+        setattr(log, name, arrays[prefix + name].copy())
+    start, stop = arrays[prefix + "start"], arrays[prefix + "stop"]
     if len(start) != rows or len(stop) != rows or (rows and (
             start.min() < 0 or stop.max() > size or (stop < start).any())):
         raise ValueError("activity log bounds do not fit")

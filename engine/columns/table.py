@@ -4,7 +4,7 @@ Built from ``(id, document)`` pairs. Every contact field and the state classify 
 (stage, stage_since, stage_rules) is an ``EncodedColumn``; so is every custom field
 name any contact has (``custom``: NAME -> column, made when a name is first seen, by
 ``build`` or ``put``; rules may read any of them); activities live in an
-``ActivityLog``. Rows keep their positions: ``put`` replaces a contact's row or
+``ActivityLog``, recorded stage moves (what the Funnel tab counts) in a ``StageLog``. Rows keep their positions: ``put`` replaces a contact's row or
 appends one, ``remove`` clears it and marks it dead in ``alive``; ``row_of`` maps ids
 to rows and ``ids`` rows to ids. Arrays are longer than the rows in use (they grow by
 doubling); ``rows`` is how many are in use, alive or dead, and every array a reader
@@ -21,6 +21,7 @@ import numpy as np
 
 from funnel.engine.columns.activity_log import ActivityLog
 from funnel.engine.columns.encoded import Coded, EncodedColumn, Numbers, encode_documents
+from funnel.engine.columns.stage_log import StageLog
 from funnel.engine.model import FIELDS
 
 # The engine-kept keys classify reads besides the fields.
@@ -42,6 +43,7 @@ class ContactColumns:
         self.columns = {name: EncodedColumn(capacity) for name in COLUMN_NAMES}
         self.custom: dict[str, EncodedColumn] = {}
         self.activities = ActivityLog(capacity)
+        self.stages = StageLog(capacity)  # each row's recorded stage moves
         self.version = 0  # changes with every put and remove: derived arrays key on it
         self._id_array: np.ndarray | None = None
 
@@ -85,6 +87,8 @@ class ContactColumns:
         encode_documents(self.columns, documents, self.custom, len(self.alive), start)
         self.activities.fill((start + offset, document.get("activities"))
                              for offset, document in enumerate(documents))
+        self.stages.fill((start + offset, document.get("history"))
+                         for offset, document in enumerate(documents))
         self.alive[start:self.rows] = True
         self.version += 1
         for contact_id, document in again:
@@ -103,6 +107,7 @@ class ContactColumns:
             column.codes[row] = column.code(document.get(name))
         self._put_custom(row, document.get("custom"))
         self.activities.put(row, document.get("activities"))
+        self.stages.put(row, document.get("history"))
         self.alive[row] = True
         self.version += 1
         return row
@@ -117,6 +122,7 @@ class ContactColumns:
         for column in self.custom.values():
             column.codes[row] = 0
         self.activities.remove(row)
+        self.stages.remove(row)
         self.alive[row] = False
         self.version += 1
 
@@ -147,6 +153,7 @@ class ContactColumns:
             for column in self.custom.values():
                 column.resize(capacity)
             self.activities.resize(capacity)
+            self.stages.resize(capacity)
         row = self.rows
         self.rows += 1
         self.row_of[contact_id] = row

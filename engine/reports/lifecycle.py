@@ -200,7 +200,7 @@ def _datetime(timestamp: float | None) -> datetime | None:
 
 # -- every contact ----------------------------------------------------------------------
 
-class _Tally:
+class Tally:
     """Running totals for one stage."""
 
     __slots__ = ("count", "reached", "durations", "rotting", "entered", "left", "reasons")
@@ -224,7 +224,7 @@ def lifecycle_of(rows: Iterable[tuple[dict, Classification]], rules: Rules, now:
     stop; ``total`` is what it is told the total is.
     """
     funnel = {stage.id: index for index, stage in enumerate(rules.stages)}
-    tallies = {stage.id: _Tally() for stage in rules.stages + rules.exits}
+    tallies = {stage.id: Tally() for stage in rules.stages + rules.exits}
     now_ts = now.timestamp()
     cuts = [now_ts - days * DAY for days in WINDOWS]
     last_funnel = len(rules.stages) - 1
@@ -272,15 +272,21 @@ def lifecycle_of(rows: Iterable[tuple[dict, Classification]], rules: Rules, now:
             unrecorded += 1
         if tally is not None and stage_id not in funnel:  # out of the funnel
             if furthest < last_funnel:
-                furthest = max(furthest, _qualifies_for(document, result, rules, now, funnel))
-            reason = _reason(document, stage_id)
+                furthest = max(furthest, qualifies_for(document, result, rules, now, funnel))
+            reason = exit_reason(document, stage_id)
             spellings = tally.reasons.setdefault(" ".join(reason.split()).casefold(), {})
             spellings[reason] = spellings.get(reason, 0) + 1
         if furthest >= 0:
             tallies[rules.stages[furthest].id].reached += 1
     if progress is not None:
         progress(counted, total if total is not None else counted)
+    return assemble(tallies, rules, now, counted, unrecorded, top_reasons)
 
+
+def assemble(tallies: dict[str, Tally], rules: Rules, now: datetime, counted: int,
+             unrecorded: int, top_reasons: int = TOP_REASONS) -> Lifecycle:
+    """The figures from each stage's totals (``reached``: exactly that stage furthest)."""
+    last_funnel = len(rules.stages) - 1
     stages = []
     reached_beyond = 0
     cumulative: dict[str, int] = {}
@@ -299,7 +305,7 @@ def lifecycle_of(rows: Iterable[tuple[dict, Classification]], rules: Rules, now:
     return Lifecycle(rules.name, now, counted, tuple(stages), tuple(exits), unrecorded)
 
 
-def _figures(stage_id: str, label: str, is_exit: bool, tally: _Tally, reached: int,
+def _figures(stage_id: str, label: str, is_exit: bool, tally: Tally, reached: int,
              conversion: float | None, top_reasons: int) -> StageFigures:
     reasons: list[Reason] = []
     for spellings in tally.reasons.values():
@@ -317,7 +323,7 @@ def _figures(stage_id: str, label: str, is_exit: bool, tally: _Tally, reached: i
         reasons=tuple(kept), other=sum(item.count for item in reasons[len(kept):]))
 
 
-def _reason(document: dict, exit_id: str) -> str:
+def exit_reason(document: dict, exit_id: str) -> str:
     for name in (REASON_FIELDS.get(exit_id), "pin_reason"):
         if name is None or name == "pin_reason" and document.get("stage_pin") != exit_id:
             continue
@@ -327,7 +333,7 @@ def _reason(document: dict, exit_id: str) -> str:
     return NO_REASON
 
 
-def _qualifies_for(document: dict, result: Classification, rules: Rules, now: datetime,
+def qualifies_for(document: dict, result: Classification, rules: Rules, now: datetime,
                    funnel: dict[str, int]) -> int:
     """The position of the furthest funnel stage the contact's data meets (exits aside)."""
     facts = gather(document, now, rules.half_life_days)

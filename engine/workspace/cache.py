@@ -15,6 +15,7 @@ from typing import Callable, Iterable
 import numpy as np
 
 from funnel.engine.columns.encoded import Coded
+from funnel.engine.columns.stage_log import StageMoves, stage_moves
 from funnel.engine.columns.table import ContactColumns
 from funnel.engine.learn.from_columns import scored_from_columns
 from funnel.engine.learn.model_file import Model
@@ -158,6 +159,15 @@ class ClassificationCache:
             if sort != "likely":
                 orders[sort] = ordered
         return ordered
+
+    def stage_moves(self) -> StageMoves:
+        """Every live contact's stage now and recorded moves, copied from the columns."""
+        self._columns.ensure()
+        with self._shared.lock:
+            found = self._columns.classified(self._refresh_clock(), self._chances)
+            table, result = found.table, found.result
+            return stage_moves(table.id_array(), table.live(), result.stage,
+                               result.stage_ids, result.rotting, table.stages)
 
     def likelihoods(self) -> tuple[np.ndarray | None, Scored | None]:
         """Every live contact's likelihood by row (NaN: no model), and the scores."""

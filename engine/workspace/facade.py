@@ -36,6 +36,7 @@ from funnel.engine.workspace.writer import Writer
 from funnel.engine.workspace.desk_work import DeskWork
 
 if TYPE_CHECKING:
+    from funnel.engine.columns.stage_log import StageMoves
     from funnel.engine.learn.model_file import Model
     from funnel.engine.learn.score import Scored
     from funnel.engine.transfer.importer import ImportPlan, ImportResult
@@ -160,6 +161,11 @@ class Workspace(DeskWork):  # DeskWork: log work, duplicates, merge (issue #15)
         are first built.
         """
         return self._cache.classify_all(progress)
+
+    def stage_moves(self) -> StageMoves:
+        """Each contact's stage now and recorded stage moves, as arrays (the Funnel
+        tab's figures are counted from them: ``reports.lifecycle``)."""
+        return self._cache.stage_moves()
 
     def select(self, query: str | None = None, sort: str = "attention",
                descending: bool = False) -> list[int]:

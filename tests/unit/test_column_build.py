@@ -28,8 +28,16 @@ def workspace(tmp_path):
         yield opened
 
 
+def stage_moves(table, row):
+    log = table.stages
+    return [(log.names[log.kinds[at]], log.names[log.amounts[at]], log.moments[at])
+            for at in range(log.start[row], log.stop[row])]
+
+
 def same_tables(split, alone):
     assert split.ids == alone.ids and split.rows == alone.rows
+    assert all(stage_moves(split, row) == stage_moves(alone, row) for row in range(alone.rows))
+    assert sum(len(stage_moves(alone, row)) for row in range(alone.rows)) >= alone.rows
     assert all(split.values(row) == alone.values(row) for row in range(alone.rows))
     for (rows, moments, counts), (rows2, moments2, counts2) in zip(
             split.activities.by_kind(), alone.activities.by_kind()):

@@ -4,8 +4,9 @@ A table of the stages in funnel order (then the exits): how many are there now,
 a bar sized to the terminal, the conversion to the next stage, the median days
 in the stage, how many rot there, and the moves in and out over 7 and 30 days.
 Below it, the exits by reason and the stage timeline of the contact under the
-cursor in the Contacts tab. The figures (``engine.lifecycle``) are computed in a
-worker thread, again about a second after contacts change; j/k move between
+cursor in the Contacts tab. The figures (``reports.lifecycle_columns``, over the
+columns' stage log) are computed in a worker thread, again about a second after
+contacts change; j/k move between
 stages, Enter lists a stage's contacts in the Contacts tab, r recomputes.
 """
 
@@ -21,7 +22,7 @@ from textual.content import Content
 from textual.widgets import Static, TabbedContent, TabPane
 
 from funnel.engine.errors import FunnelError
-from funnel.engine.reports import lifecycle
+from funnel.engine.reports import lifecycle, lifecycle_columns
 from funnel.engine.reports.lifecycle import Lifecycle, Stay
 from funnel.engine.rules.ruleset import Rules, Stage
 from funnel.engine.workspace.facade import Workspace
@@ -183,7 +184,7 @@ class FunnelPane(Vertical):
 
     def _figures_task(self) -> Callable[[Progress], Lifecycle]:
         workspace = self.workspace
-        return lambda progress: lifecycle.compute(
+        return lambda progress: lifecycle_columns.compute(  # over the columns' stage log
             workspace, progress=progress.percent("computing"), top_reasons=REASONS)
 
     def _computed(self, figures: Lifecycle) -> None:
