@@ -286,7 +286,7 @@ def main() -> int:
     line("key press to screen: type in the filter (median)", figures["filter_echo_median"],
          "ms", BUDGET_KEY_MS)
     line("  filtered list drawn (median per key, #13)", figures["filter_results_median"], "ms",
-         BUDGET_KEY_MS)
+         BUDGET_KEY_MS if count <= 100_000 else 300.0)  # #13: 300 ms at 1,000,000
     line("key press to screen: commit an edit (median)", figures["commit_median"], "ms",
          BUDGET_KEY_MS, baseline and baseline["update_median"], "DataTable cell update")
     line("key press to screen: commit an edit (95th pct)", figures["commit_p95"], "ms",
