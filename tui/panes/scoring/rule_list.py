@@ -62,6 +62,7 @@ class EditLine(Vertical):
         self._before = Content("").join(parts[:column + 1])
         self._after = Content("").join(parts[column + 2:])
         self._check = check
+        self._error_shown: str | None = None  # the message on show (None: none yet)
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="rule-edit-line"):
@@ -82,6 +83,9 @@ class EditLine(Vertical):
         self.show_error("")
 
     def show_error(self, message: str) -> None:
+        if message == self._error_shown:
+            return  # as shown: no layout pass of the screen for every keystroke
+        self._error_shown = message
         error = self.query_one("#scoring-error", Static)
         error.update(Content.styled("✗ " + literal(message), "$error") if message else "")
         error.display = bool(message)
