@@ -145,7 +145,7 @@ def check_no_silent_overwrite(db_path: Path, log: list[dict], ids: list[int]) ->
 
 
 @pytest.mark.parametrize("seconds", [
-    pytest.param(6, id="short"),
+    pytest.param(3, id="short"),
     pytest.param(60 * SCALE, id="long", marks=pytest.mark.stress),
 ])
 async def test_no_silent_overwrites_on_a_shared_desk(workspace, db_path, tmp_path, seconds):
