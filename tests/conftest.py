@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, settings
 from stress_scale import scaled, stress_scale  # noqa: F401 (stress_scale: re-exported)
 
 
-settings.register_profile("funnel", max_examples=30, deadline=None)
+settings.register_profile("funnel", max_examples=20, deadline=None)  # stress: 500
 settings.register_profile(
     "stress", max_examples=scaled(500), deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

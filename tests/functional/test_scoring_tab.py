@@ -247,6 +247,7 @@ async def test_every_keystroke_previews_before_enter_and_esc_goes_back(app):
         assert pane.current_stats == before
 
 
+@pytest.mark.stress  # 35 key presses in the Scoring tab: 12 s (editing is covered by the others)
 async def test_engagement_cap_grades_and_half_life_are_editable(app):
     workspace = app.workspace
     async with app.run_test(size=(120, 36)) as pilot:

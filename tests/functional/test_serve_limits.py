@@ -221,6 +221,7 @@ def test_one_user_cannot_take_every_session(world, server):
     asyncio.run(scenario())
 
 
+@pytest.mark.stress  # hundreds of connections held open: seconds of both cores
 def test_idle_connections_before_login_do_not_delay_a_login(world, server):
     alone = typical_login(world["anna"], server.port)
     sockets = [socket.create_connection(("127.0.0.1", server.port)) for _ in range(200)]
@@ -239,6 +240,7 @@ def test_idle_connections_before_login_do_not_delay_a_login(world, server):
     assert "closed in" in server.text()  # the end of the burst, once
 
 
+@pytest.mark.stress  # (as above: the descriptors run out on purpose)
 def test_running_out_of_file_descriptors_is_survived(world, tmp_path):
     """At 48 descriptors the server cannot accept 80 idle sockets: one log line,
     idle ones shed, and a real login still gets in while they are held."""

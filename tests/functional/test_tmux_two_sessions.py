@@ -45,6 +45,7 @@ def open_title(terminal: Terminal) -> None:
     terminal.wait_for("Job title: ", timeout=10)
 
 
+@pytest.mark.stress  # two real app processes in tmux; the conflict itself: test_conflicts_tui
 def test_anna_saves_while_bob_types_and_bob_is_told(database: Path, tmp_path: Path):
     anna = session(database, tmp_path, "anna")
     bob = session(database, tmp_path, "bob")

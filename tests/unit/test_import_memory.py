@@ -137,6 +137,7 @@ def test_packed_rows_give_back_what_was_put_in():
         rows[len(items)]
 
 
+@pytest.mark.stress  # imports thousands of rows in a child process: seconds of CPU
 def test_an_import_takes_bounded_memory_per_row(tmp_path):
     rows = 3000
     path = tmp_path / "leads.csv"

@@ -182,6 +182,7 @@ def _race(tmp_path: Path, rows: int, repeats: int, in_process: bool) -> None:
           f"{sum(len(report['conflicts']) for report in reports)} import conflicts")
 
 
+@pytest.mark.stress  # (as its large version: writer processes busy for seconds)
 def test_imports_succeed_while_set_loops_edit_small(tmp_path: Path) -> None:
     _race(tmp_path, rows=200, repeats=2, in_process=True)
 

@@ -20,7 +20,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 # The wheel is built once per worker: keep the module's tests on one worker.
-pytestmark = pytest.mark.xdist_group("wheel")
+# Building the wheel takes seconds of both cores: run with the stress tests (CI runs both).
+pytestmark = [pytest.mark.xdist_group("wheel"), pytest.mark.stress]
 IGNORED = shutil.ignore_patterns(".git", "build", "dist", "*.egg-info", "__pycache__",
                                  ".pytest_cache", ".hypothesis", ".venv", "venv", "*.pyc")
 
