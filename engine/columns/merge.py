@@ -14,36 +14,35 @@ from typing import Any
 
 import numpy as np
 
-from funnel.engine.columns.activity_log import DEAD
+from funnel.engine.columns.activity_log import DEAD, ActivityLog
 from funnel.engine.columns.encoded import EncodedColumn
 from funnel.engine.columns.table import ContactColumns
 
 Parts = dict[str, Any]
-_LOG = (("rows", np.int32), ("kinds", np.int8), ("moments", np.float64), ("amounts", np.int64))
-_STAGES = (("rows", np.int32), ("kinds", np.int32), ("moments", np.float64),
-           ("amounts", np.int32))
+_ENTRIES = ("rows", "kinds", "moments", "amounts")  # an ActivityLog's (and StageLog's)
 
 
 def _bytes(array: np.ndarray) -> bytes:
     return np.ascontiguousarray(array).tobytes()
 
 
+def _log_parts(log: ActivityLog, rows: int) -> Parts:
+    return {"entries": {name: (getattr(log, name).dtype.str,
+                               _bytes(getattr(log, name)[:log.size])) for name in _ENTRIES},
+            "start": _bytes(log.start[:rows]), "stop": _bytes(log.stop[:rows])}
+
+
 def table_parts(table: ContactColumns) -> Parts:
     """``table`` as values ``marshal`` can carry (its rows must all be alive)."""
-    rows, log = table.rows, table.activities
+    rows = table.rows
     return {
         "ids": table.ids,
         "columns": {name: (_bytes(column.codes[:rows]), column.values)
                     for name, column in table.columns.items()},
         "custom": {name: (_bytes(column.codes[:rows]), column.values)
                    for name, column in table.custom.items()},
-        "log": {name: _bytes(getattr(log, name)[:log.size]) for name, _ in _LOG},
-        "log.start": _bytes(log.start[:rows]),
-        "log.stop": _bytes(log.stop[:rows]),
-        "stages": {name: _bytes(getattr(table.stages, name)[:table.stages.size])
-                   for name, _ in _STAGES},
-        "stages.start": _bytes(table.stages.start[:rows]),
-        "stages.stop": _bytes(table.stages.stop[:rows]),
+        "activities": _log_parts(table.activities, rows),
+        "stages": _log_parts(table.stages, rows),
         "stage_names": table.stages.names,
     }
 
@@ -65,26 +64,25 @@ def append_parts(table: ContactColumns, parts: Parts) -> None:
             table.custom[name] = EncodedColumn(len(table.alive))
         custom = table.custom[name]
         custom.codes[start:end] = _translated(custom, codes, values)
-    log = table.activities
-    entries = {name: np.frombuffer(parts["log"][name], dtype) for name, dtype in _LOG}
-    rows = entries["rows"]
-    before = log.append_entries(np.where(rows == DEAD, DEAD, rows + start).astype(np.int32),
-                                entries["kinds"], entries["moments"], entries["amounts"])
-    log.start[start:end] = np.frombuffer(parts["log.start"], np.int64) + before
-    log.stop[start:end] = np.frombuffer(parts["log.stop"], np.int64) + before
-    _append_stages(table, parts, start, end)
+    _append_log(table.activities, parts["activities"], start, end)
+    stages = table.stages  # its stage codes mean the other table's names: translated
+    names = np.array([stages.code(name) for name in parts["stage_names"]], np.int64)
+    _append_log(stages, parts["stages"], start, end, names)
     table.alive[start:end] = True
     table.version += 1
 
 
-def _append_stages(table: ContactColumns, parts: Parts, start: int, end: int) -> None:
-    stages = table.stages
-    entries = {name: np.frombuffer(parts["stages"][name], dtype) for name, dtype in _STAGES}
-    mapping = np.array([stages.code(name) for name in parts["stage_names"]], np.int64)
+def _append_log(log: ActivityLog, part: Parts, start: int, end: int,
+                codes: np.ndarray | None = None) -> None:
+    """The other table's entries after ``log``'s, their rows moved to ``start``..;
+    ``codes``: what its kinds and amounts become (a stage log's names)."""
+    entries = {name: np.frombuffer(data, np.dtype(dtype))
+               for name, (dtype, data) in part["entries"].items()}
+    kinds, amounts = entries["kinds"], entries["amounts"]
+    if codes is not None:
+        kinds, amounts = codes[kinds], codes[amounts]
     rows = entries["rows"]
-    before = stages.append_entries(
-        np.where(rows == DEAD, DEAD, rows + start).astype(np.int32),
-        mapping[entries["kinds"]].astype(np.int32), entries["moments"],
-        mapping[entries["amounts"]])
-    stages.start[start:end] = np.frombuffer(parts["stages.start"], np.int64) + before
-    stages.stop[start:end] = np.frombuffer(parts["stages.stop"], np.int64) + before
+    before = log.append_entries(np.where(rows == DEAD, DEAD, rows + start).astype(np.int32),
+                                kinds, entries["moments"], amounts)
+    log.start[start:end] = np.frombuffer(part["start"], np.int64) + before
+    log.stop[start:end] = np.frombuffer(part["stop"], np.int64) + before

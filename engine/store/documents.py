@@ -90,9 +90,7 @@ class Documents(MutableMapping):
 
     def peek_many(self, keys: list[str]) -> list[dict | None]:
         """``peek`` for many documents at once (read together when they lie together)."""
-        raws = self._raw
-        found = raws.get_many(keys) if isinstance(raws, SnapshotRows) else \
-            [raws.get(key) for key in keys]
+        found = self._encoded_many(keys)
         cache = self._cache
         documents: list[dict | None] = []
         for key, raw in zip(keys, found):
@@ -103,6 +101,13 @@ class Documents(MutableMapping):
                     raise damaged(self._where, key)
             documents.append(document)
         return documents
+
+    def _encoded_many(self, keys: list[str]) -> list[Raw | None]:
+        """The JSON of each of ``keys`` (None: not here), read together from the file."""
+        raws = self._raw
+        if isinstance(raws, SnapshotRows):
+            return raws.get_many(keys)
+        return [raws.get(key) for key in keys]
 
     def __setitem__(self, key: str, document: dict) -> None:
         self.put(key, dump(document).encode("utf-8"), document)
@@ -141,9 +146,7 @@ class Documents(MutableMapping):
         for start in range(0, len(keys), WALK_CHUNK):
             chunk = keys[start:start + WALK_CHUNK]
             # Read together; parsed one at a time (each freed before the next is made).
-            found = raws.get_many(chunk) if isinstance(raws, SnapshotRows) else \
-                [raws.get(key) for key in chunk]
-            for key, raw in zip(chunk, found):
+            for key, raw in zip(chunk, self._encoded_many(chunk)):
                 document: dict | None = cache.get(key)
                 if document is None:
                     if raw is None:

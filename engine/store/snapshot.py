@@ -35,7 +35,7 @@ from funnel.engine.store.layout import FILE_MODE
 
 FORMAT = "funnel-store"
 SCHEMA = 3  # the schema this version writes; migrate reads older ones
-_SUM_LINE = re.compile(rb'"sum":"([0-9a-f]{8})"}')
+SUM_LINE = re.compile(rb'"sum":"([0-9a-f]{8})"}')
 
 
 def _pieces(tables: Mapping[str, Mapping[str, Any]], seq: int) -> Iterator[Raw]:
@@ -69,7 +69,7 @@ def checksum_matches(data: bytes) -> bool | None:
     file has no such line (schema 2, or laid out by hand)."""
     end = len(data) - 1 if data.endswith(b"\n") else len(data)
     start = data.rfind(b"\n", 0, end) + 1
-    found = _SUM_LINE.fullmatch(data, start, end)
+    found = SUM_LINE.fullmatch(data, start, end)
     if found is None:
         return None
     return zlib.crc32(memoryview(data)[:start]) == int(found.group(1), 16)
@@ -88,7 +88,7 @@ def read_stamp(path: Path) -> tuple[int, str] | None:
         return None
     header = re.match(rb'\{"funnel":\{"format":"%s","schema":%d,"seq":(\d{1,18})\},'
                       % (FORMAT.encode(), SCHEMA), first)
-    found = _SUM_LINE.search(tail.removesuffix(b"\n").rsplit(b"\n", 1)[-1])
+    found = SUM_LINE.search(tail.removesuffix(b"\n").rsplit(b"\n", 1)[-1])
     if header is None or found is None:
         return None
     return int(header.group(1)), found.group(1).decode("ascii")

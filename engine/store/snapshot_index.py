@@ -12,19 +12,18 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import zlib
 from dataclasses import dataclass
 
 import numpy as np
 
 from funnel.engine.store.documents import Documents
+from funnel.engine.store.snapshot import SUM_LINE
 from funnel.engine.store.snapshot_rows import KeyIndex, SnapshotFile, SnapshotRows
 
 PIECE = 16 << 20  # bytes read at a time
 HEAD = 24  # an id ends within a line's first bytes (ids are short)
 MOST_OTHER_LINES = 10_000  # header, sum and two per table: Funnel writes a handful
-_SUM_LINE = re.compile(rb'"sum":"([0-9a-f]{8})"}')
 _QUOTE, _COLON, _BRACE, _CLOSE, _COMMA, _BACKSLASH = 34, 58, 123, 125, 44, 92
 
 
@@ -54,7 +53,7 @@ def index_snapshot(file: SnapshotFile) -> IndexedSnapshot | None:
     tail = os.pread(fd, 64, max(0, size - 64))
     body_end = len(tail) - 1 if tail.endswith(b"\n") else len(tail)
     sum_at = tail.rfind(b"\n", 0, body_end) + 1
-    claimed = _SUM_LINE.fullmatch(tail, sum_at, body_end)
+    claimed = SUM_LINE.fullmatch(tail, sum_at, body_end)
     crc_end = size - len(tail) + sum_at if claimed else size
     lines = _Lines([], [], [], [], [])
     buffer = bytearray(PIECE)

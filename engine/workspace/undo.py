@@ -172,22 +172,17 @@ class UndoHistory:
         revision is the one this step replaced; then it is at ``rev`` too: one's own
         changes undo one after another, and a change by someone else in between stops
         the chain (its revision differs)."""
-        if undoing:
-            was, step.rev_before = step.rev_before, rev
-            for entry in reversed(self._undo):
-                for earlier in entry.steps:
-                    if earlier.contact_id == step.contact_id:
-                        if earlier.rev_after == was:
-                            earlier.rev_after = rev
-                        return
-        else:
-            was, step.rev_after = step.rev_after, rev
-            for entry in reversed(self._redo):
-                for later in entry.steps:
-                    if later.contact_id == step.contact_id:
-                        if later.rev_before == was:
-                            later.rev_before = rev
-                        return
+        # Undone: this step is now at ``rev`` as ``before`` says, which the earlier step
+        # left (its ``rev_after``); redone: as ``after`` says, where the later one starts.
+        mine, theirs = ("rev_before", "rev_after") if undoing else ("rev_after", "rev_before")
+        was = getattr(step, mine)
+        setattr(step, mine, rev)
+        for entry in reversed(self._undo if undoing else self._redo):
+            for other in entry.steps:
+                if other.contact_id == step.contact_id:
+                    if getattr(other, theirs) == was:
+                        setattr(other, theirs, rev)
+                    return
 
     def _builder(self, step: UndoStep, kind: Literal["undo", "redo"], label: str, by: str):
         target = step.before if kind == "undo" else step.after
