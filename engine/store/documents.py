@@ -159,8 +159,12 @@ class Documents(MutableMapping):
     def verify(self, required: frozenset[str] = frozenset()) -> None:
         """Parse every stored document once (keeping none), each holding ``required``:
         for files without a checksum, so that damage is found on opening, not half-way
-        through a command."""
+        through a command. A table with ``required`` keys holds the store's own
+        documents, whose ids it gave out: plain numbers (``funnel check`` says so too)."""
         for key, raw in self._raw.items():
+            if required and not (key.isdigit() and key.isascii()):
+                raise StorageError(f"{self._where}: document id {ascii(key)} is not a number "
+                                   f"(damaged); {check_hint(self._where)}")
             document = parse_document(raw)
             if document is None:
                 raise damaged(self._where, key)

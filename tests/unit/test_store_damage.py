@@ -402,3 +402,23 @@ def test_a_damaged_or_empty_journal_header_is_rebuilt_from_the_records(db, heade
     assert report.kinds == ["damaged-header"], report.lines()
     assert contacts_of(db) == (expected if header else {})
     healthy_after(db)
+
+
+@pytest.mark.parametrize("odd_id", ["7\\u0000", "seven", "07x", "-7"])
+def test_a_contact_id_that_is_not_a_number_is_refused_on_opening(tmp_path: Path, odd_id: str):
+    from cli_support import run_cli
+    from funnel.engine.workspace.facade import Workspace
+
+    path = tmp_path / "d.json"
+    with Workspace.open(path, None, user="x") as workspace:
+        for number in range(3):
+            workspace.add({"name": f"N{number}", "email": f"n{number}@example.com"})
+        workspace._shared.store.compact()  # every contact in the snapshot
+    data = path.read_bytes()
+    path.write_bytes(data.replace(b'\n"2":', b'\n"' + odd_id.encode() + b'":', 1))
+    before = path.read_bytes()
+    ran = run_cli(tmp_path, "stats", "--db", path)
+    assert ran.returncode == 2, ran.stderr
+    assert "not a number" in ran.stderr and "funnel check" in ran.stderr
+    assert "\x00" not in ran.stderr
+    assert path.read_bytes() == before  # nothing written
