@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from funnel.tui.dialogs.bulk_edit import BulkEditDialog, editable_fields
 from funnel.tui.dialogs.owners import OwnerDialog
 from funnel.tui.dialogs.prompts import ChoiceDialog
@@ -183,6 +185,7 @@ async def test_a_big_bulk_action_runs_in_a_worker_and_is_one_undo_step(app, work
         assert f"Undo: assign {len(every)} contacts to ola" in messages(app)
 
 
+@pytest.mark.stress  # the rule: tests/unit/test_people_text.py; here the picker staying open
 async def test_owner_picker_refuses_a_name_no_one_can_go_by_and_stays_open(app, workspace):
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot, app)

@@ -5,6 +5,8 @@ logged at once, and a rotting contact made fresh."""
 
 from __future__ import annotations
 
+import pytest
+
 from datetime import timedelta
 
 from textual import events
@@ -92,6 +94,7 @@ async def test_marked_contacts_are_all_logged_and_escape_cancels(app, workspace)
                    not in (workspace.get(cid).get("activities") or []) for cid in ids)
 
 
+@pytest.mark.stress  # the rule: tests/unit/test_work_log.py; here the whole walk in the app
 async def test_a_logged_note_makes_a_rotting_contact_fresh(app, workspace):
     rotting = [cid for cid in workspace.ids() if workspace.classification(cid).rotting]
     assert rotting, "the generated database has rotting contacts"

@@ -3,6 +3,8 @@ and New, the contacts that arrived since the person last looked."""
 
 from __future__ import annotations
 
+import pytest
+
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -35,6 +37,7 @@ def created(workspace, contact_id: int) -> datetime:
     return datetime.fromisoformat(workspace.get(contact_id)["created_at"].replace("Z", "+00:00"))
 
 
+@pytest.mark.stress  # reopening: also test_desk_resume.py; here the count and the saved file
 async def test_a_saved_view_is_counted_kept_and_reopened(workspace, tmp_path: Path):
     config = tmp_path / "config"
     app = desk_app(workspace, config)
