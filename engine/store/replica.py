@@ -109,9 +109,12 @@ class Replica:
         self.track(handle)
         self.offset, self.chain = offset, chain
         self._apply_journal(data, offset, report)
-        if report.torn_tail and self._lock.held_elsewhere():
+        if report.torn_tail and (self._lock.held_elsewhere()
+                                 or os.fstat(handle.fileno()).st_size > len(data)):
             # Not interrupted: another process is writing that record right now (it
-            # holds the lock). The next catch-up reads it whole; nothing to warn about.
+            # holds the lock), or finished it since it was read (the journal grew: asked
+            # after the lock, so a writer done in between is seen). The next catch-up
+            # reads it whole; nothing to warn about.
             report.warnings = [warning for warning in report.warnings
                                if "incomplete last record" not in warning]
             report.torn_tail = b""
