@@ -32,10 +32,12 @@ def build_columns(shared: Shared, ids: list[int]) -> ContactColumns:
 
 def _fill(shared: Shared, table: ContactColumns, ids: Sequence[int]) -> None:
     for start in range(0, len(ids), BUILD_CHUNK):
-        with shared.lock:
-            pairs = shared.store.peek_many(list(ids[start:start + BUILD_CHUNK]))
-        with bulk_work():  # parsed copies: encoded outside the lock
-            table.extend(pairs)
+        # The collector paused while parsing too: each pass would scan the documents
+        # made so far (a fifth of the build's time, measured).
+        with bulk_work():
+            with shared.lock:
+                pairs = shared.store.peek_many(list(ids[start:start + BUILD_CHUNK]))
+            table.extend(pairs)  # parsed copies: encoded outside the lock
 
 
 def _build_split(shared: Shared, ids: list[int]) -> ContactColumns:

@@ -3,6 +3,7 @@ row's values (custom fields too), its activities, and so every classification.""
 
 from __future__ import annotations
 
+import gc
 import os
 from datetime import datetime, timezone
 
@@ -81,3 +82,20 @@ def test_a_child_that_fails_leaves_its_half_to_this_process(workspace, monkeypat
     monkeypatch.setattr(column_build, "table_parts", dies_in_the_child)
     split = column_build._build_split(shared, ids)  # the child dies; then done here
     same_tables(split, column_build.build_columns(shared, ids))
+
+
+def test_documents_are_parsed_with_the_collector_paused(workspace, monkeypatch):
+    # Each collection during the build scans every document parsed so far: measured,
+    # a fifth of a build without the cache at 100,000 contacts.
+    shared = workspace._shared
+    store, seen = shared.store, []
+    real = store.peek_many
+
+    def noted(ids):
+        seen.append(gc.isenabled())
+        return real(ids)
+    monkeypatch.setattr(store, "peek_many", noted)
+    assert gc.isenabled()
+    column_build.build_columns(shared, store.ids())
+    assert seen and not any(seen)
+    assert gc.isenabled()  # and running again afterwards
