@@ -48,8 +48,7 @@ class Coded:
 
     def table(self, function: Callable[[Any], Any], dtype: Any = bool) -> np.ndarray:
         """``function`` of every distinct value, as an array indexed by code."""
-        return np.fromiter((function(value) for value in self.values), dtype,
-                           len(self.values))
+        return np.fromiter(map(function, self.values), dtype, len(self.values))
 
     def gather(self, function: Callable[[Any], Any], dtype: Any = bool) -> np.ndarray:
         """``function`` of each row's value, computed once per distinct value."""
@@ -131,10 +130,14 @@ class EncodedColumn:
         if not values or values[0] is not None or len(codes) > capacity or (
                 len(codes) and (codes.min() < 0 or codes.max() >= len(values))):
             raise ValueError("the codes do not fit the values")
-        column = cls(capacity)
+        column = cls(0)
         column.values = values
         column._index = None
-        column.codes[:len(codes)] = codes
+        if len(codes) == capacity:  # a cache's buffer, read for this table: not copied
+            column.codes = np.require(codes, np.int32, ["C", "W"])
+        else:
+            column.codes = np.zeros(capacity, np.int32)
+            column.codes[:len(codes)] = codes
         return column
 
     def resize(self, capacity: int) -> None:

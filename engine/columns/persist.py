@@ -76,12 +76,9 @@ def table_from_arrays(arrays: Arrays, meta: dict[str, Any]) -> ContactColumns | 
         ids = arrays["ids"]
         if len(ids) != rows or set(values) != set(COLUMN_NAMES):
             return None
-        table = ContactColumns(rows)
-        table.rows = rows
-        table.ids = ids.tolist()
-        table.alive[:rows] = arrays["alive"]
-        table.row_of = {contact_id: row for row, contact_id in enumerate(table.ids)
-                        if table.alive[row]}
+        if ids.dtype != np.int64 or len(arrays["alive"]) != rows:
+            return None
+        table = ContactColumns.adopting(ids, arrays["alive"])
         for name in COLUMN_NAMES:
             codes = arrays["codes." + name]
             if len(codes) != rows:
@@ -124,7 +121,9 @@ def _log_from(arrays: Arrays, rows: int, dead: int, log: ActivityLog | None = No
     for name in _LOG_ARRAYS:
         if len(arrays[prefix + name]) != size:
             raise ValueError(f"log array {prefix}{name} has the wrong length")
-        setattr(log, name, arrays[prefix + name].copy())
+        # The cache's own buffer, read for this table alone: used as it is, not copied.
+        setattr(log, name, np.require(arrays[prefix + name], getattr(log, name).dtype,
+                                      ["C", "W"]))
     start, stop = arrays[prefix + "start"], arrays[prefix + "stop"]
     if len(start) != rows or len(stop) != rows or (rows and (
             start.min() < 0 or stop.max() > size or (stop < start).any())):

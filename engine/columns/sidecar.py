@@ -107,6 +107,13 @@ class CacheRead:
     arrays: Arrays | None
     meta: Meta | None
     reason: str  # "loaded", or why the cache was not used (for logs)
+    written: dict[str, Any] | None = None  # the key it was written for (read_any_columns)
+
+    def serves(self, key: CacheKey) -> "CacheRead":
+        """This read if it was written for ``key``; else a miss saying what differs."""
+        if self.arrays is None or self.written == key.to_dict():
+            return self
+        return CacheRead(None, None, _stale(self.written, key), self.written)
 
 
 class _Miss(Exception):
@@ -220,6 +227,18 @@ def read_columns(database: str | os.PathLike[str], key: CacheKey | None, *,
     shape for any length) names every array the caller wants, exactly."""
     if key is None:
         return CacheRead(None, None, "this state of the store may not be cached")
+    return _read_file(database, key, expect)
+
+
+def read_any_columns(database: str | os.PathLike[str]) -> CacheRead:
+    """The cache as ``read_columns`` reads it (every check but the key's), for whichever
+    key it was written for (``written``): for reading it while the store is still being
+    opened, the key checked when it is known (``CacheRead.serves``)."""
+    return _read_file(database, None, None)
+
+
+def _read_file(database: str | os.PathLike[str], key: CacheKey | None,
+               expect: Expected | None) -> CacheRead:
     target = sidecar_path(database)
     try:
         descriptor = os.open(target, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
@@ -228,7 +247,7 @@ def read_columns(database: str | os.PathLike[str], key: CacheKey | None, *,
     except OSError as error:
         return CacheRead(None, None, f"cannot open it: {error.strerror or error}")
     try:
-        arrays, meta = _read(descriptor, key, expect)
+        arrays, meta, written = _read(descriptor, key, expect)
     except _Miss as miss:
         return CacheRead(None, None, str(miss))
     except OSError as error:
@@ -238,10 +257,11 @@ def read_columns(database: str | os.PathLike[str], key: CacheKey | None, *,
         return CacheRead(None, None, f"damaged ({type(error).__name__}: {error})")
     finally:
         os.close(descriptor)
-    return CacheRead(arrays, meta, "loaded")
+    return CacheRead(arrays, meta, "loaded", written)
 
 
-def _read(descriptor: int, key: CacheKey, expect: Expected | None) -> tuple[Arrays, Meta]:
+def _read(descriptor: int, key: CacheKey | None, expect: Expected | None
+          ) -> tuple[Arrays, Meta, dict[str, Any]]:
     info = os.fstat(descriptor)
     if not stat.S_ISREG(info.st_mode):
         raise _Miss("not a regular file")
@@ -265,7 +285,9 @@ def _read(descriptor: int, key: CacheKey, expect: Expected | None) -> tuple[Arra
     if not isinstance(header, dict) or not isinstance(header.get("meta"), dict):
         raise _Miss("damaged: the header is not laid out as a cache's")
     written = header.get("key")
-    if written != key.to_dict():
+    if not isinstance(written, dict):
+        raise _Miss("damaged: the header has no key")
+    if key is not None and written != key.to_dict():
         raise _Miss(_stale(written, key))
     data = header.get("data")
     if not isinstance(data, dict) or not _whole(data.get("bytes")) or \
@@ -291,7 +313,7 @@ def _read(descriptor: int, key: CacheKey, expect: Expected | None) -> tuple[Arra
         raise _Miss("damaged: the data's checksum does not match")
     arrays = {name: buffer[offset:offset + nbytes].view(dtype).reshape(shape)
               for name, (dtype, shape, offset, nbytes) in layout.items()}
-    return arrays, header["meta"]
+    return arrays, header["meta"], written
 
 
 def _read_exactly(descriptor: int, count: int, what: str) -> bytes:

@@ -23,6 +23,7 @@ from funnel.engine.rules.classify import Classification, classify
 from funnel.engine.rules.ruleset import Rules
 from funnel.engine.workspace.column_rows import (ColumnClassifications, Counts,
                                                  column_counts)
+from funnel.engine.workspace.column_prefetch import ColumnPrefetch
 from funnel.engine.workspace.column_state import ColumnState
 from funnel.engine.workspace.likely_column import LikelihoodColumn, Scored
 from funnel.engine.workspace.list_context import ListContext
@@ -36,11 +37,11 @@ CLOCK_STEP = timedelta(minutes=5)  # a deadline passing is seen within this
 
 
 class ClassificationCache:
-    def __init__(self, shared: Shared) -> None:
+    def __init__(self, shared: Shared, prefetch: ColumnPrefetch | None = None) -> None:
         self._shared = shared
         self._classes: dict[int, Classification] = {}
         self._classified_at: datetime | None = None
-        self._columns = ColumnState(shared)
+        self._columns = ColumnState(shared, prefetch)
         self._values = ValueTables()
         self._likely = LikelihoodColumn(shared)
         # Every row in each sort order asked for, for one classification: a filter or
@@ -182,7 +183,7 @@ class ClassificationCache:
         with self._shared.lock:
             table = self._columns.table()
             values = self._likely.per_row(table, self._refresh_clock())
-            row = table.row_of.get(contact_id)
+            row = table.row(contact_id)
             if values is None or row is None or np.isnan(values[row]):
                 return None
             return float(values[row])

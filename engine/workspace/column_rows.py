@@ -62,10 +62,12 @@ class ColumnClassifications(Mapping[int, Classification]):
     def __init__(self, table: ContactColumns, result: ColumnClassification,
                  rules: Rules) -> None:
         self._table, self._result, self._rules = table, result, rules
-        self._rows = len(table.row_of)
+        self._rows = len(table)
 
     def __getitem__(self, contact_id: int) -> Classification:
-        row = self._table.row_of[contact_id]
+        row = self._table.row(contact_id)
+        if row is None:
+            raise KeyError(contact_id)
         return classification_of(self._table, self._result, self._rules, row)
 
     def __iter__(self) -> Iterator[int]:

@@ -29,6 +29,7 @@ from funnel.engine.rules.classify import Classification, classify
 from funnel.engine.rules.ruleset import Rules
 from funnel.engine.workspace.bulk import bulk_work
 from funnel.engine.workspace.column_build import build_columns
+from funnel.engine.workspace.column_prefetch import ColumnPrefetch
 from funnel.engine.workspace.shared import Shared
 
 log = logging.getLogger(__name__)
@@ -53,8 +54,9 @@ class Classified:
 class ColumnState:
     """See the module docstring. Callers hold ``shared.lock`` around every method."""
 
-    def __init__(self, shared: Shared) -> None:
+    def __init__(self, shared: Shared, prefetch: ColumnPrefetch | None = None) -> None:
         self._shared = shared
+        self._prefetch = prefetch  # the cache, being read since before the store opened
         self._table: ContactColumns | None = None
         self._dirty: set[int] = set()
         self._classified: Classified | None = None
@@ -134,13 +136,23 @@ class ColumnState:
     def _load(self) -> ContactColumns | None:
         store = self._shared.store
         key = cache_key(store, _RULES_FREE, SCHEMA)
+        early, self._prefetch = self._prefetch, None
+        table = None
+        if early is not None:  # taken (or waited for) before any build: it may fork
+            if key is None:
+                early.wait()
+            else:
+                table, reason = early.take(key)
+                if table is None:
+                    log.info("column cache of %s read ahead, not used: %s", store.path, reason)
         if key is None:
             return None
-        found = read_columns(store.path, key)
-        if found.arrays is None or found.meta is None:
-            log.info("column cache of %s not used: %s", store.path, found.reason)
-            return None
-        table = table_from_arrays(found.arrays, found.meta)
+        if table is None:  # (read again: it may have been written meanwhile)
+            found = read_columns(store.path, key)
+            if found.arrays is None or found.meta is None:
+                log.info("column cache of %s not used: %s", store.path, found.reason)
+                return None
+            table = table_from_arrays(found.arrays, found.meta)
         if table is None or len(table) != len(store):
             log.info("column cache of %s does not fit the store; rebuilding", store.path)
             return None

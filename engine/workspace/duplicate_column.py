@@ -142,7 +142,7 @@ def duplicate_term(value: str) -> Callable[[ListContext], np.ndarray]:
 
     def test(context: ListContext) -> np.ndarray:
         groups = duplicate_groups(context.table)
-        row = context.table.row_of.get(wanted)
+        row = context.table.row(wanted)
         if row is None or groups[row] == NO_GROUP:
             return np.zeros(context.rows, bool)
         return groups == groups[row]

@@ -29,6 +29,7 @@ from funnel.engine.workspace.bulk_edit import BulkActions, BulkResult, Expectati
 from funnel.engine.workspace.cache import ClassificationCache
 from funnel.engine.workspace.commands import Commands, EditResult
 from funnel.engine.workspace.events import ChangeEvent, EventBus, Subscriber
+from funnel.engine.workspace.column_prefetch import ColumnPrefetch
 from funnel.engine.workspace.column_rows import Counts
 from funnel.engine.workspace.shared import Clock, Shared
 from funnel.engine.workspace.undo import Undone, UndoHistory
@@ -66,11 +67,11 @@ class Row:
 
 class Workspace(DeskWork):  # DeskWork: log work, duplicates, merge (issue #15)
     def __init__(self, store: ContactStore, rules: Rules, *, clock: Clock = utc_now,
-                 user: str | None = None) -> None:
+                 user: str | None = None, prefetch: ColumnPrefetch | None = None) -> None:
         self._store = store
         self.user = _user(user)
         self._shared = Shared(store, rules, clock)
-        self._cache = ClassificationCache(self._shared)
+        self._cache = ClassificationCache(self._shared, prefetch)
         self._events = EventBus()
         self._writer = Writer(self._shared, self._cache, self._events)
         self._undo = UndoHistory(self._shared, self._writer)
@@ -81,11 +82,15 @@ class Workspace(DeskWork):  # DeskWork: log work, duplicates, merge (issue #15)
     @classmethod
     def open(cls, path: str | os.PathLike, rules: Rules | str | os.PathLike | None = None, *,
              clock: Clock = utc_now, user: str | None = None,
-             create: bool = True) -> "Workspace":
+             create: bool = True, early_columns: bool = False) -> "Workspace":
+        """``early_columns``: read the column cache beside opening the store (a session
+        that lists or counts: the app, stats, export), in a ``ColumnPrefetch``."""
         if not isinstance(rules, Rules):
             rules = load_rules(rules)
         user = _user(user)  # before the database is opened or created
-        return cls(ContactStore(path, create=create), rules, clock=clock, user=user)
+        prefetch = ColumnPrefetch(path) if early_columns else None
+        return cls(ContactStore(path, create=create), rules, clock=clock, user=user,
+                   prefetch=prefetch)
 
     def close(self) -> None:
         """Close the store, first writing the column cache if this session built or
@@ -191,9 +196,7 @@ class Workspace(DeskWork):  # DeskWork: log work, duplicates, merge (issue #15)
 
     def preview(self, contact_id: int, changes: dict[str, Any]) -> Classification:
         """Classify a draft of the contact with ``changes`` applied; nothing is written.
-
-        Raises FieldError for a value that cannot be stored, like ``edit`` would.
-        """
+        Raises FieldError for a value that cannot be stored, like ``edit`` would."""
         return self._commands.preview(contact_id, changes)
 
     # -- writing (each command commits through the one write path) --------

@@ -146,7 +146,8 @@ async def bench_funnel(db: Path) -> dict[str, float]:
     probe = _PaintProbe()
     probe.install()
     started = time.perf_counter()
-    workspace = Workspace.open(db, load_rules(None), clock=clock, user="bench", create=False)
+    workspace = Workspace.open(db, load_rules(None), clock=clock, user="bench", create=False,
+                               early_columns=True)
     app = FunnelApp(workspace, Settings(poll_seconds=0))
     figures: dict[str, float] = {}
     async with app.run_test(size=SIZE) as pilot:
@@ -239,7 +240,8 @@ class _DataTableApp(App[None]):
 
 async def bench_datatable(db: Path) -> dict[str, float]:
     started = time.perf_counter()
-    workspace = Workspace.open(db, load_rules(None), clock=clock, user="bench", create=False)
+    workspace = Workspace.open(db, load_rules(None), clock=clock, user="bench", create=False,
+                               early_columns=True)
     classes = workspace.classify_all()
     # Text, not str: DataTable reads plain strings as markup (and fails on "[/]").
     rows = [tuple(Text(cell_value(column.key, *workspace.row(contact_id))) for column in COLUMNS)

@@ -34,3 +34,26 @@ def test_a_cache_without_custom_columns_is_rebuilt() -> None:
     assert table_from_arrays(arrays, {k: v for k, v in meta.items() if k != "custom"}) is None
     meta["custom"][0][1] = [None]  # codes pointing past the values
     assert table_from_arrays(arrays, meta) is None
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.integers(1, 60), min_size=1, max_size=25),
+       st.lists(st.integers(1, 70), max_size=8), st.lists(st.integers(1, 70), max_size=5))
+def test_rows_are_found_in_a_table_read_back_as_in_the_one_written(
+        ids: list[int], removed: list[int], added: list[int]) -> None:
+    # A table read back finds rows by its ids' order (no id -> row dict until it
+    # changes); every lookup agrees with the table written, dead and unknown ids too.
+    table = ContactColumns()
+    for contact_id in ids:  # any order, repeats: puts of the same contact
+        table.put(contact_id, {"name": f"c{contact_id}"})
+    for contact_id in removed:
+        table.remove(contact_id)
+    back = table_from_arrays(*table_arrays(table))
+    assert back is not None and len(back) == len(table)
+    for contact_id in range(0, 72):
+        assert back.row(contact_id) == table.row_of.get(contact_id), contact_id
+    for contact_id in added:  # then it changes as the table written does
+        back.put(contact_id, {"name": "again"})
+        table.put(contact_id, {"name": "again"})
+    assert back.row_of == table.row_of and len(back) == len(table)
+    assert all(back.row(contact_id) == table.row_of.get(contact_id) for contact_id in range(72))

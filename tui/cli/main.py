@@ -279,7 +279,8 @@ def _run(args: argparse.Namespace) -> int:
         return worklog.run(args, db, rules)
     if args.command == "learn":
         return cli_learn.run(args, db, rules, user_rules_path(args))
-    with Workspace.open(db, rules, create=False, user=getattr(args, "by", None)) as workspace:
+    with Workspace.open(db, rules, create=False, user=getattr(args, "by", None),
+                        early_columns=args.command == "stats") as workspace:
         for warning in workspace.warnings:
             print(f"funnel: warning: {cli_output.safe_line(warning)}", file=sys.stderr)
         if args.command == "stats":
@@ -378,7 +379,7 @@ def _open_app(args: argparse.Namespace, rules) -> int:
                         **files)
     settings = demo_settings(settings, demo_folder)  # a demo's config is its own
     try:
-        with Workspace.open(db, rules, user=args.user) as workspace:
+        with Workspace.open(db, rules, user=args.user, early_columns=True) as workspace:
             FunnelApp(workspace, settings).run()
     finally:
         if demo_folder is not None:

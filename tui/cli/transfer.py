@@ -275,7 +275,7 @@ def export(args: argparse.Namespace, db: Path, rules: Any) -> int:
     from funnel.engine.workspace.facade import Workspace
 
     query = " ".join(args.filter) or None
-    with Workspace.open(db, rules, create=False) as workspace:
+    with Workspace.open(db, rules, create=False, early_columns=True) as workspace:
         for warning in workspace.warnings:
             print(f"funnel: warning: {safe(warning)}", file=sys.stderr)
         if args.output is None:
