@@ -23,6 +23,7 @@ import numpy as np
 from funnel.engine.columns.encoded import Coded, Numbers
 from funnel.engine.columns.evaluate import ConditionInputs, evaluate
 from funnel.engine.columns.fact_columns import FactColumns
+from funnel.engine.columns.narrow import narrowed
 from funnel.engine.columns.first_response import unanswered_columns
 from funnel.engine.columns.table import ContactColumns
 from funnel.engine.rules.ruleset import Rules
@@ -123,10 +124,11 @@ def classify_columns(table: ContactColumns, rules: Rules, now: datetime,
     # A closed contact (in an exit: disqualified, lost) is neither overdue nor rotting.
     open_ = ~np.array([rules.by_id[stage_id].is_exit for stage_id in stage_ids], bool)[stage]
     overdue = facts.overdue().codes.astype(bool) & open_
-    return ColumnClassification(
-        fit=fit, engagement=engagement, raw_score=raw, score=score, grade=grade,
-        rules_stage=by_rules, stage=stage, manual=manual, temperature=temperature,
-        lead_type=lead_type, rotting=_rotting(table, rules, facts, stage) & open_,
+    return ColumnClassification(  # integers kept narrow (``narrow``: memory, sorting)
+        fit=narrowed(fit), engagement=narrowed(engagement), raw_score=narrowed(raw),
+        score=narrowed(score), grade=narrowed(grade), rules_stage=narrowed(by_rules),
+        stage=narrowed(stage), manual=manual, temperature=narrowed(temperature),
+        lead_type=narrowed(lead_type), rotting=_rotting(table, rules, facts, stage) & open_,
         overdue=overdue, stage_ids=stage_ids, temperatures=temperatures,
         lead_types=lead_types, unanswered=unanswered_columns(
             table, rules, facts, lambda test: holds(test, scoring), open_))

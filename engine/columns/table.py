@@ -135,11 +135,11 @@ class ContactColumns:
 
     def put(self, contact_id: int, document: dict) -> int:
         """Store ``document`` as contact ``contact_id``: its row, replaced or appended."""
-        row = self.row_of.get(contact_id)
+        row = self.row(contact_id)
         if row is None:
             row = self._append(contact_id)
         for name, column in self.columns.items():
-            column.codes[row] = column.code(document.get(name))
+            column.set(row, document.get(name))
         self._put_custom(row, document.get("custom"))
         self.activities.put(row, document.get("activities"))
         self.stages.put(row, document.get("history"))
@@ -149,9 +149,11 @@ class ContactColumns:
 
     def remove(self, contact_id: int) -> None:
         """Forget a contact; its row stays (dead), so other rows keep their positions."""
-        row = self.row_of.pop(contact_id, None)
+        row = self.row(contact_id)
         if row is None:
             return
+        if self._row_of is not None:
+            del self._row_of[contact_id]
         for column in self.columns.values():
             column.codes[row] = 0
         for column in self.custom.values():

@@ -16,12 +16,13 @@ import logging
 import threading
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 
 from funnel.engine.columns.classify import ColumnClassification, classify_columns
 from funnel.engine.columns.fact_columns import FactColumns
+from funnel.engine.columns.narrow import widened
 from funnel.engine.columns.persist import SCHEMA, table_arrays, table_from_arrays
 from funnel.engine.columns.sidecar import cache_key, read_columns, save_columns
 from funnel.engine.columns.table import ContactColumns
@@ -219,7 +220,7 @@ class ColumnState:
         """``found`` with the rows of ``ids`` classified again one by one."""
         table, rules = found.table, found.rules
         result = found.result
-        arrays = {name: getattr(result, name).copy() for name in _ROW_ARRAYS}
+        arrays: dict[str, Any] = {name: widened(getattr(result, name)) for name in _ROW_ARRAYS}
         if table.rows > len(result.score):  # rows were added: grow every array
             extra = table.rows - len(result.score)
             arrays = {name: np.concatenate([values, np.zeros(extra, values.dtype)])

@@ -15,6 +15,7 @@ from typing import Callable
 
 import numpy as np
 
+from funnel.engine.columns.narrow import narrowed
 from funnel.engine.errors import FunnelError
 from funnel.engine.model import ACTIVITY_KINDS
 from funnel.engine.workspace.duplicate_column import duplicate_order
@@ -36,7 +37,7 @@ def order_rows(context: ListContext, rows: np.ndarray, order: str, descending: b
     if make is None:
         raise FunnelError(f"sort: unknown order {order!r}; use one of " + ", ".join(SORTS))
     ids = context.table.id_array()
-    keys = [key[rows] for key in make(context)] + [ids[rows]]
+    keys = [narrowed(key[rows]) for key in make(context)] + [ids[rows]]  # radix
     ordered = rows[np.lexsort(keys[::-1])]
     return ordered[::-1] if descending else ordered
 

@@ -57,3 +57,25 @@ def test_rows_are_found_in_a_table_read_back_as_in_the_one_written(
         table.put(contact_id, {"name": "again"})
     assert back.row_of == table.row_of and len(back) == len(table)
     assert all(back.row(contact_id) == table.row_of.get(contact_id) for contact_id in range(72))
+
+
+def test_an_edit_of_one_field_looks_up_only_that_fields_dictionary() -> None:
+    # A table read from the cache has no value -> code lookups; an edit of one field
+    # must not make the others' (at a million contacts, each is a dict of a million
+    # keys). The edited row reads back as the new document, values of every type.
+    documents = {contact_id: {"name": f"n{contact_id}", "email": f"{contact_id}@x.io",
+                              "company_size": contact_id, "tags": ["a", str(contact_id)],
+                              "created_at": f"2026-01-{contact_id:02d}T00:00:00+00:00"}
+                 for contact_id in range(1, 21)}
+    table = ContactColumns.build(documents.items())
+    back = table_from_arrays(*table_arrays(table))
+    assert back is not None
+    edited = dict(documents[7], title="CTO", tags=["a", "7"])  # equal list, new object
+    back.put(7, edited)
+    looked_up = {name for name, column in back.columns.items() if column._index is not None}
+    assert looked_up == {"title"}
+    assert back.values(back.row(7)) == edited
+    # A value of another type is another value: looked up, and read back as given.
+    back.put(7, dict(edited, company_size=7.0, tags=("a", "7")))
+    assert back.values(back.row(7))["company_size"].__class__ is float
+    assert back.values(back.row(7))["tags"] == ("a", "7")
