@@ -26,6 +26,12 @@ def narrowed(values: np.ndarray) -> np.ndarray:
     return values
 
 
+def fits(value: int, dtype: np.dtype) -> bool:
+    """Whether the integer ``value`` can be stored in an array of ``dtype``."""
+    limits = np.iinfo(dtype)
+    return bool(limits.min <= value <= limits.max)
+
+
 def widened(values: np.ndarray) -> np.ndarray:
     """A copy that any int64 can be written into (integers), else a plain copy."""
     return values.astype(np.int64) if values.dtype.kind in "iu" else values.copy()

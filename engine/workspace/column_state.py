@@ -22,7 +22,7 @@ import numpy as np
 
 from funnel.engine.columns.classify import ColumnClassification, classify_columns
 from funnel.engine.columns.fact_columns import FactColumns
-from funnel.engine.columns.narrow import widened
+from funnel.engine.columns.narrow import fits, widened
 from funnel.engine.columns.persist import SCHEMA, table_arrays, table_from_arrays
 from funnel.engine.columns.sidecar import cache_key, read_columns, save_columns
 from funnel.engine.columns.table import ContactColumns
@@ -220,7 +220,7 @@ class ColumnState:
         """``found`` with the rows of ``ids`` classified again one by one."""
         table, rules = found.table, found.rules
         result = found.result
-        arrays: dict[str, Any] = {name: widened(getattr(result, name)) for name in _ROW_ARRAYS}
+        arrays: dict[str, Any] = {name: getattr(result, name).copy() for name in _ROW_ARRAYS}
         if table.rows > len(result.score):  # rows were added: grow every array
             extra = table.rows - len(result.score)
             arrays = {name: np.concatenate([values, np.zeros(extra, values.dtype)])
@@ -244,8 +244,17 @@ def _set_row(arrays: dict[str, np.ndarray], row: int, one: Classification,
              stage_code: dict[str, int], result: ColumnClassification) -> None:
     for name in ("fit", "engagement", "raw_score", "score", "grade", "manual", "rotting",
                  "overdue", "unanswered"):
-        arrays[name][row] = getattr(one, name)
-    arrays["stage"][row] = stage_code[one.stage]
-    arrays["rules_stage"][row] = stage_code[one.rules_stage]
-    arrays["temperature"][row] = result.temperatures.index(one.temperature)
-    arrays["lead_type"][row] = result.lead_types.index(one.lead_type)
+        _put(arrays, name, row, getattr(one, name))
+    _put(arrays, "stage", row, stage_code[one.stage])
+    _put(arrays, "rules_stage", row, stage_code[one.rules_stage])
+    _put(arrays, "temperature", row, result.temperatures.index(one.temperature))
+    _put(arrays, "lead_type", row, result.lead_types.index(one.lead_type))
+
+
+def _put(arrays: dict[str, np.ndarray], name: str, row: int, value: int | bool) -> None:
+    """One row's value, the array widened first if the value does not fit its (narrow,
+    ``narrowed``) type."""
+    column = arrays[name]
+    if column.dtype.kind in "iu" and not fits(value, column.dtype):
+        column = arrays[name] = widened(column)
+    column[row] = value
