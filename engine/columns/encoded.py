@@ -16,6 +16,9 @@ from typing import Any, Callable, Hashable
 
 import numpy as np
 
+from funnel.engine.columns.moments import micro_table
+from funnel.engine.columns.stored_values import StoredValues, stored_arrays
+
 MISSING = 0  # the code of a missing value (None) in every dictionary
 
 # Kinds of a number cell: what the Python value was.
@@ -97,12 +100,70 @@ class EncodedColumn:
     holds any more stays in it until the columns are built afresh.
     """
 
-    __slots__ = ("values", "_index", "codes")
+    __slots__ = ("_values", "_stored", "_index", "codes", "_truthy", "_moments")
 
     def __init__(self, capacity: int) -> None:
-        self.values: list = [None]
+        self._values: list | None = [None]
+        self._stored: StoredValues | None = None  # a cache's values, until they are read
         self._index: dict[Hashable, int] | None = {}
         self.codes = np.zeros(capacity, np.int32)
+        self._truthy: np.ndarray | None = None  # bool of each value (kept: ``truthy``)
+        self._moments: tuple[np.ndarray, np.ndarray] | None = None  # (``moments``)
+
+    @property
+    def values(self) -> list:
+        """The distinct values by code (a cache's are parsed on first use)."""
+        if self._values is None:
+            assert self._stored is not None
+            self._values, self._stored = self._stored.all(), None
+        return self._values
+
+    @values.setter
+    def values(self, values: list) -> None:
+        self._values, self._stored, self._truthy, self._moments = values, None, None, None
+
+    @property
+    def size(self) -> int:
+        """How many distinct values (None, code 0, included), without parsing them."""
+        return len(self._values) if self._values is not None else len(self._stored or ())
+
+    def value_of(self, code: int) -> Any:
+        """The value of one code (parsed alone while the values are a cache's)."""
+        if self._values is None:
+            assert self._stored is not None
+            return self._stored.one(int(code))
+        return self._values[code]
+
+    def truthy(self) -> np.ndarray:
+        """``bool`` of each value, by code."""
+        if self._truthy is None or len(self._truthy) != self.size:
+            self._truthy = self._stored.truthy if self._values is None and \
+                self._stored is not None else np.fromiter(map(bool, self.values), bool,
+                                                          self.size)
+        return self._truthy
+
+    def moments(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each value's moment in microseconds since the epoch, and which have one
+        (``moments.micro_table``), extended as values are added."""
+        micro, present = self._moments or (np.zeros(0, np.int64), np.zeros(0, bool))
+        if len(micro) < self.size:
+            more, known = micro_table(self.values[len(micro):])
+            micro, present = np.concatenate([micro, more]), np.concatenate([present, known])
+            self._moments = (micro, present)
+        return micro, present
+
+    def stored_arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The values as a cache stores them (``StoredValues``; TypeError if a value
+        cannot be JSON)."""
+        if self._values is None and self._stored is not None:  # as read: not parsed
+            return self._stored.blob, self._stored.starts, self._stored.truthy
+        return stored_arrays(self.values)
+
+    def prime_moments(self, micro: np.ndarray, present: np.ndarray) -> None:
+        """The moments of every value, computed elsewhere (a cache)."""
+        if len(micro) != self.size or len(present) != self.size:
+            raise ValueError("the moments do not fit the values")
+        self._moments = (micro, present)
 
     def index(self) -> dict[Hashable, int]:
         """Value key -> code; a column read back from a cache makes it on first use
@@ -127,7 +188,7 @@ class EncodedColumn:
         """Row ``row`` holds ``value`` now. A row that holds it already keeps its code
         without a lookup: an edit of one field would otherwise make every column's
         lookup (at a million contacts, dicts of a million keys: seconds, hundreds of MB)."""
-        old = self.values[self.codes[row]]
+        old = self.value_of(self.codes[row])
         if old is value or (old is not None and value is not None and (
                 old == value if old.__class__ is str and value.__class__ is str
                 else old.__class__ is value.__class__ and value_key(old) == value_key(value))):
@@ -135,14 +196,19 @@ class EncodedColumn:
         self.codes[row] = self.code(value)
 
     @classmethod
-    def restored(cls, codes: np.ndarray, values: list, capacity: int) -> "EncodedColumn":
-        """A column from its codes and values as ``view`` gave them (a cache); ValueError
-        when they do not fit together."""
-        if not values or values[0] is not None or len(codes) > capacity or (
+    def restored(cls, codes: np.ndarray, values: list | StoredValues, capacity: int
+                 ) -> "EncodedColumn":
+        """A column from its codes and values as ``view`` gave them, or as a cache
+        stores them; ValueError when they do not fit together."""
+        if not len(values) or len(codes) > capacity or (
+                isinstance(values, list) and values[0] is not None) or (
                 len(codes) and (codes.min() < 0 or codes.max() >= len(values))):
             raise ValueError("the codes do not fit the values")
         column = cls(0)
-        column.values = values
+        if isinstance(values, StoredValues):
+            column._values, column._stored = None, values
+        else:
+            column.values = values
         column._index = None
         if len(codes) == capacity:  # a cache's buffer, read for this table: not copied
             column.codes = np.require(codes, np.int32, ["C", "W"])

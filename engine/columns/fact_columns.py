@@ -16,8 +16,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from funnel.engine.columns.encoded import Coded, Numbers
-from funnel.engine.columns.moments import moment_table
+from funnel.engine.columns.encoded import Coded, EncodedColumn, Numbers
 from funnel.engine.columns.table import ContactColumns
 from funnel.engine.model import ACTIVITY_KINDS
 from funnel.engine.rules.facts import SECONDS_PER_DAY
@@ -61,8 +60,9 @@ class FactColumns:
 
     def has_contact(self) -> Coded:
         def compute() -> Coded:
-            either = self.table.coded("email").gather(bool) | \
-                self.table.coded("phone").gather(bool)
+            email, phone = self.table.columns["email"], self.table.columns["phone"]
+            rows = self.rows  # (``truthy``: a cache's values stay unparsed)
+            either = email.truthy()[email.codes[:rows]] | phone.truthy()[phone.codes[:rows]]
             return Coded(either.astype(np.int32), [False, True])
         return self._kept("has_contact", compute)
 
@@ -78,24 +78,24 @@ class FactColumns:
             self.table.coded("follow_up").gather(late).astype(np.int32), [False, True]))
 
     def age_days(self) -> Numbers:
+        created = self.table.columns["created_at"]
         return self._kept("age_days", lambda: self._days_since_text(
-            self.table.coded("created_at").codes, self.table.columns["created_at"].values))
+            created.codes[:self.rows], created))
 
     def days_in_stage(self) -> Numbers:
         def compute() -> Numbers:
-            since = self.table.coded("stage_since")
-            created = self.table.coded("created_at")
+            since, created = self.table.columns["stage_since"], self.table.columns["created_at"]
+            since_codes = since.codes[:self.rows]
             # stage_since or created_at: the first when it is truthy; one dictionary of both.
-            offset = len(since.values)
-            codes = np.where(since.table(bool)[since.codes], since.codes,
-                             created.codes.astype(np.int64) + offset)
-            return self._days_since_text(codes, since.values, created.values)
+            codes = np.where(since.truthy()[since_codes], since_codes,
+                             created.codes[:self.rows].astype(np.int64) + since.size)
+            return self._days_since_text(codes, since, created)
         return self._kept("days_in_stage", compute)
 
-    def _days_since_text(self, codes: np.ndarray, *dictionaries: list) -> Numbers:
-        """Days from each row's moment (``codes`` into the dictionaries one after the
-        other) to now."""
-        tables = [moment_table(values) for values in dictionaries]
+    def _days_since_text(self, codes: np.ndarray, *columns: EncodedColumn) -> Numbers:
+        """Days from each row's moment (``codes`` into the columns' dictionaries one
+        after the other) to now."""
+        tables = [column.moments() for column in columns]
         present = np.concatenate([known for _, known in tables])[codes]
         elapsed = self._now_us - np.concatenate([micro for micro, _ in tables])[codes]
         days = elapsed.astype(np.float64) / 1e6 / SECONDS_PER_DAY

@@ -38,31 +38,3 @@ def micro_table(values: list) -> tuple[np.ndarray, np.ndarray]:
         if found is not None:
             micro[index], present[index] = found, True
     return micro, present
-
-
-# Each dictionary's moments, parsed once: a dictionary only grows, so its table is
-# extended, and every classification (each makes new FactColumns) reuses it. A column
-# cache read from disk primes it, so a fresh process parses no moment at all.
-_TABLES: dict[int, tuple[list, np.ndarray, np.ndarray]] = {}
-_KEEP_TABLES = 16
-
-
-def moment_table(values: list) -> tuple[np.ndarray, np.ndarray]:
-    """``micro_table`` of a column's dictionary, kept and extended as it grows."""
-    found = _TABLES.get(id(values))
-    if found is None or found[0] is not values:
-        found = (values, np.zeros(0, np.int64), np.zeros(0, bool))
-    done = len(found[1])
-    if done < len(values):
-        micro, known = micro_table(values[done:])
-        found = (values, np.concatenate([found[1], micro]), np.concatenate([found[2], known]))
-        remember(values, found[1], found[2])
-    return found[1], found[2]
-
-
-def remember(values: list, micro: np.ndarray, present: np.ndarray) -> None:
-    """Keep ``micro``/``present`` as the moments of the dictionary ``values``."""
-    if len(_TABLES) >= _KEEP_TABLES:
-        _TABLES.clear()
-    _TABLES[id(values)] = (values, micro, present)
-

@@ -1,9 +1,10 @@
 """A ``ContactColumns`` as plain arrays and JSON meta, and back: what the sidecar holds.
 
-Each encoded column becomes its codes (int32, one per row) and its list of distinct
-values (in the meta, as JSON: the documents' own values, so JSON keeps their types);
-the activity log becomes its entry arrays and each row's block bounds. Reading back
-rebuilds the dictionaries' lookup from the values, so the table can take edits again.
+Each encoded column becomes its codes (int32, one per row) and its distinct values as
+``StoredValues`` arrays (JSON: the documents' own values, so JSON keeps their types;
+read back unparsed until something needs them, with which are truthy); the activity
+log becomes its entry arrays and each row's block bounds. The dictionaries' lookups
+are made again on first use, so the table can take edits again.
 ``SCHEMA`` names this layout and what the codes mean (the activity kinds' order): a
 cache written under another schema is not used.
 """
@@ -17,12 +18,12 @@ import numpy as np
 
 from funnel.engine.columns.activity_log import ActivityLog
 from funnel.engine.columns.encoded import EncodedColumn
-from funnel.engine.columns.moments import moment_table, remember
+from funnel.engine.columns.stored_values import StoredValues
 from funnel.engine.columns.stage_log import StageLog
 from funnel.engine.columns.table import COLUMN_NAMES, ContactColumns
 from funnel.engine.model import ACTIVITY_KINDS
 
-_LAYOUT = "contact-columns/3"  # 3: with the stage log
+_LAYOUT = "contact-columns/4"  # 3: with the stage log; 4: values as StoredValues
 SCHEMA = _LAYOUT + "/" + hashlib.sha256(
     "\n".join(COLUMN_NAMES + ("|",) + tuple(ACTIVITY_KINDS)).encode()).hexdigest()[:16]
 _LOG_ARRAYS = ("rows", "kinds", "moments", "amounts")
@@ -45,17 +46,19 @@ def table_arrays(table: ContactColumns) -> tuple[Arrays, dict[str, Any]]:
     log = table.activities
     for name in _LOG_ARRAYS:
         arrays["log." + name] = getattr(log, name)[:log.size].copy()
-    values: dict[str, list] = {}
+    counts: dict[str, int] = {}
     for name, column in table.columns.items():
         arrays["codes." + name] = column.codes[:rows].copy()
-        values[name] = column.values
-    meta = {"rows": rows, "dead_entries": log.dead, "values": values}
+        for part, array in zip(("values.", "starts.", "truthy."), column.stored_arrays()):
+            arrays[part + name] = array
+        counts[name] = column.size
+    meta = {"rows": rows, "dead_entries": log.dead, "values": counts}
     custom = table.custom_state()  # by position: a custom field's name is any text
     for number, (_, codes, _) in enumerate(custom):
         arrays[f"custom.{number}"] = codes
     meta["custom"] = [[name, known] for name, _, known in custom]
     for name in MOMENT_COLUMNS:  # parsed once here, not by every process that reads
-        micro, present = moment_table(table.columns[name].values)
+        micro, present = table.columns[name].moments()
         arrays["micro." + name], arrays["known." + name] = micro, present
     stages = table.stages
     arrays["stages.start"] = stages.start[:rows].copy()
@@ -81,20 +84,18 @@ def table_from_arrays(arrays: Arrays, meta: dict[str, Any]) -> ContactColumns | 
         table = ContactColumns.adopting(ids, arrays["alive"])
         for name in COLUMN_NAMES:
             codes = arrays["codes." + name]
-            if len(codes) != rows:
+            stored = StoredValues(arrays["values." + name], arrays["starts." + name],
+                                  arrays["truthy." + name], name)
+            if len(codes) != rows or len(stored) != values[name]:
                 return None
-            table.columns[name] = EncodedColumn.restored(codes, values[name],
-                                                         len(table.alive))
+            table.columns[name] = EncodedColumn.restored(codes, stored, len(table.alive))
         table.restore_custom([(name, arrays[f"custom.{number}"], known)
                               for number, (name, known) in enumerate(meta["custom"])])
         table.activities = _log_from(arrays, rows, int(meta["dead_entries"]))
         table.stages = _stages_from(arrays, rows, meta)
         for name in MOMENT_COLUMNS:
-            known = table.columns[name].values
-            micro, present = arrays["micro." + name], arrays["known." + name]
-            if len(micro) != len(known) or len(present) != len(known):
-                return None
-            remember(known, micro.copy(), present.copy())
+            table.columns[name].prime_moments(arrays["micro." + name],
+                                              arrays["known." + name])
     except (KeyError, TypeError, ValueError):
         return None
     return table

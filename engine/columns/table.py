@@ -242,7 +242,7 @@ class ContactColumns:
         for name, column in self.columns.items():
             code = int(column.codes[row])
             if code:
-                found[name] = column.values[code]
+                found[name] = column.value_of(code)
         custom = {name: column.values[column.codes[row]] for name, column in self.custom.items()
                   if column.codes[row]}
         if custom:

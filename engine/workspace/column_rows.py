@@ -53,7 +53,7 @@ def classification_of(table: ContactColumns, result: ColumnClassification, rules
 
 def _value(table: ContactColumns, name: str, row: int) -> Any:
     column = table.columns[name]
-    return column.values[column.codes[row]]
+    return column.value_of(column.codes[row])
 
 
 class ColumnClassifications(Mapping[int, Classification]):

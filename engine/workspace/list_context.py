@@ -20,7 +20,7 @@ from funnel.engine.columns.fact_columns import FactColumns
 from funnel.engine.columns.table import ContactColumns
 from funnel.engine.errors import FunnelError
 from funnel.engine.rules.ruleset import Rules
-from funnel.engine.workspace.value_tables import ValueTables, dictionary_moments
+from funnel.engine.workspace.value_tables import ValueTables
 
 # A custom field over every row (the documents are read once per name and version).
 CustomReader = Callable[[str], Coded]
@@ -73,8 +73,9 @@ class ListContext:
 
     def moments(self, name: str) -> np.ndarray:
         """A date or date-time field per row as seconds since the epoch (NaN: none)."""
-        coded = self.coded(name)
-        return dictionary_moments(coded.values)[coded.codes]
+        column = self.table.columns[name]  # (its moments: a cache's values stay unparsed)
+        micro, present = column.moments()
+        return np.where(present, micro / 1e6, np.nan)[column.codes[:self.table.rows]]
 
     def text_ranks(self, name: str) -> np.ndarray:
         """A text field per row as its place in case-insensitive order (missing last)."""

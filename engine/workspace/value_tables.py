@@ -14,7 +14,7 @@ from typing import Any, Callable
 import numpy as np
 
 from funnel.engine.columns.encoded import Coded
-from funnel.engine.columns.moments import micro_table, moment_table
+from funnel.engine.columns.moments import micro_table
 from funnel.engine.model import parse_datetime
 
 _LAST = "\U0010ffff"  # sorts after any text: missing values go last
@@ -43,13 +43,6 @@ def moment_of(value: Any) -> float:
 def moments_of(values: list) -> np.ndarray:
     """``moment_of`` of each value, stored moments read by numpy in one go."""
     micro, present = micro_table(values)
-    return np.where(present, micro / 1e6, np.nan)
-
-
-def dictionary_moments(values: list) -> np.ndarray:
-    """``moments_of`` a whole column dictionary, from the table the facts share (a
-    column cache read from disk has it ready)."""
-    micro, present = moment_table(values)
     return np.where(present, micro / 1e6, np.nan)
 
 

@@ -100,3 +100,21 @@ def test_a_cache_of_other_rules_days_or_users_is_still_the_same_columns(db, buil
     with Workspace.open(db, "fit-first", clock=lambda: NOW, user="eve") as workspace:
         assert workspace.stats()["rules"] == "fit-first"
     assert builds == []
+
+
+def test_a_session_that_lists_counts_and_sorts_parses_no_value_it_does_not_read(db):
+    # At a million contacts the near-unique values (e-mail, phone, the moments) are a
+    # quarter of a gigabyte of text: the cache's stay unparsed until something reads
+    # them, while every answer is the one the documents give.
+    expected = answers(db)
+    with Workspace.open(db, None, clock=lambda: NOW, user="ola") as workspace:
+        assert (workspace.stats(), workspace.select("temp:hot", "name")) == expected
+        workspace.select("", "attention")
+        workspace.select("", "created")
+        table = workspace._cache._columns.table()
+        unread = {name for name, column in table.columns.items() if column._values is None}
+        assert {"email", "phone", "created_at", "stage_since"} <= unread
+        contact = workspace.select("", "attention")[0]
+        document = workspace.get(contact)
+        assert contact in workspace.select(document["email"])  # a text search: parsed now
+        assert table.columns["email"]._values is not None
