@@ -38,7 +38,7 @@ def table_arrays(table: ContactColumns) -> tuple[Arrays, dict[str, Any]]:
     """The arrays and meta that ``table_from_arrays`` turns back into ``table``."""
     rows = table.rows
     arrays: Arrays = {
-        "ids": np.array(table.ids, np.int64),
+        "ids": table.id_array().copy(),
         "alive": table.alive[:rows].copy(),
         "log.start": table.activities.start[:rows].copy(),
         "log.stop": table.activities.stop[:rows].copy(),

@@ -37,7 +37,7 @@ class ContactColumns:
     def __init__(self, capacity: int = 0) -> None:
         capacity = max(capacity, 16)
         self.rows = 0
-        self.ids: list[int] = []
+        self._ids: list[int] | None = []  # None: only ``_id_array`` (``adopting``)
         self._row_of: dict[int, int] | None = {}  # None: made on first use (``row_of``)
         self.alive = np.zeros(capacity, bool)
         self.columns = {name: EncodedColumn(capacity) for name in COLUMN_NAMES}
@@ -102,12 +102,20 @@ class ContactColumns:
         as a table only read looks rows up by the ids' order (``row``)."""
         table = cls(len(ids))
         table.rows = len(ids)
-        table.ids = ids.tolist()
+        table._ids = None  # a list of a million ints is 36 MB: made only if asked for
         table._id_array = ids
         table.alive[:len(ids)] = alive
         table._row_of = None
         table._ascending = len(ids) < 2 or bool((ids[1:] > ids[:-1]).all())
         return table
+
+    @property
+    def ids(self) -> list[int]:
+        """Each row's contact id (``id_array`` is the same as an array)."""
+        if self._ids is None:
+            assert self._id_array is not None
+            self._ids = self._id_array.tolist()
+        return self._ids
 
     @property
     def row_of(self) -> dict[int, int]:

@@ -27,7 +27,7 @@ def scored_from_columns(model: Model, table: ContactColumns, now: datetime) -> S
     """Every live row of ``table`` scored under ``model`` (rows in ``Scored.ids`` order)."""
     rows = np.flatnonzero(table.live())
     raw = RawColumns.for_sources({feature.source for feature in model.features})
-    raw.ids = [table.ids[row] for row in rows.tolist()]
+    raw.ids = table.id_array()[rows].tolist()
     raw.labels = [-1] * len(rows)
     for name, encoder in raw.fields.items():
         _fill_field(encoder, table, name, rows)

@@ -71,8 +71,8 @@ class ColumnClassifications(Mapping[int, Classification]):
         return classification_of(self._table, self._result, self._rules, row)
 
     def __iter__(self) -> Iterator[int]:
-        ids = self._table.ids
-        return iter([ids[row] for row in np.flatnonzero(self._table.live()).tolist()])
+        table = self._table
+        return iter(table.id_array()[table.live()].tolist())
 
     def __len__(self) -> int:
         return self._rows

@@ -84,7 +84,7 @@ def duplicate_groups(table: ContactColumns) -> np.ndarray:
 
 def _groups(table: ContactColumns, kept: _TableDuplicates) -> np.ndarray:
     live = table.live()
-    ids = np.asarray(table.ids, np.int64)
+    ids = table.id_array()
     names = kept.name.per_row(table.coded("name"), live)
     companies = kept.company.per_row(table.coded("company"), live)
     keyed = [kept.email.per_row(table.coded("email"), live),

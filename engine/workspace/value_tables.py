@@ -27,7 +27,11 @@ def lowered_text(value: Any) -> str:
         return ""
     if isinstance(value, list):
         return " ".join(str(item) for item in value).lower()
-    return str(value).lower()
+    text = str(value)
+    lowered = text.lower()
+    # The value itself when it is lower-case already (most e-mail addresses): a copy of
+    # each would double what a million addresses take.
+    return text if lowered == text else lowered
 
 
 def moment_of(value: Any) -> float:
