@@ -21,6 +21,11 @@ import orjson
 from funnel.engine.errors import FunnelError
 
 
+class StoredValuesDamaged(FunnelError):
+    """A cache's values do not parse as what it said (its checksum matched: a file made
+    so by hand). The workspace then builds the columns from the store again."""
+
+
 class StoredValues:
     """Values 0.. of one column: ``blob`` is the list as ``orjson`` writes it indented
     (each value on its own lines, two spaces in), value ``i`` beginning at
@@ -47,20 +52,21 @@ class StoredValues:
         return self._parsed(self.blob.data[int(self.starts[code]):end])
 
     def all(self) -> list:
-        """Every value, parsed (FunnelError if they are not what the cache said)."""
+        """Every value, parsed (StoredValuesDamaged if not what the cache said)."""
         found = self._parsed(self.blob.data)
         if not isinstance(found, list) or len(found) != len(self) or found[0] is not None:
-            raise FunnelError(f"column cache: the values of {self.name!r} are damaged; "
-                              "delete the .columns file beside the database (it is rebuilt)")
+            raise StoredValuesDamaged(f"column cache: the values of {self.name!r} are "
+                                      "damaged; delete the .columns file beside the database "
+                                      "(it is rebuilt)")
         return found
 
     def _parsed(self, data: Any) -> Any:
         try:
             return orjson.loads(data)
         except orjson.JSONDecodeError as error:
-            raise FunnelError(f"column cache: the values of {self.name!r} are damaged "
-                              f"({error}); delete the .columns file beside the database "
-                              "(it is rebuilt)") from None
+            raise StoredValuesDamaged(f"column cache: the values of {self.name!r} are "
+                                      f"damaged ({error}); delete the .columns file beside "
+                                      "the database (it is rebuilt)") from None
 
 
 _NEWLINE, _SPACE, _CLOSES = 10, 32, (93, 125)  # "\n", " ", "]" and "}"

@@ -9,13 +9,15 @@ counts, previews and the learned likelihood read). Both hear of every change thr
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timedelta
-from typing import Callable, Iterable
+from typing import Any, Callable, Iterable, TypeVar
 
 import numpy as np
 
 from funnel.engine.columns.encoded import Coded
 from funnel.engine.columns.stage_log import StageMoves, stage_moves
+from funnel.engine.columns.stored_values import StoredValuesDamaged
 from funnel.engine.columns.table import ContactColumns
 from funnel.engine.learn.from_columns import scored_from_columns
 from funnel.engine.learn.model_file import Model
@@ -34,6 +36,25 @@ from funnel.engine.workspace.value_tables import ValueTables
 
 Progress = Callable[[int, int], None]  # (done, total); may raise to stop early
 CLOCK_STEP = timedelta(minutes=5)  # a deadline passing is seen within this
+
+
+Answer = TypeVar("Answer")
+
+
+def _rebuilt_if_damaged(method: Callable[..., Answer]) -> Callable[..., Answer]:
+    """A cache's values found damaged while answering (they are parsed when first
+    needed, after the cache was taken): the columns are built from the store and the
+    question is asked once more, as a cache found damaged on reading would be."""
+    @functools.wraps(method)
+    def answer(self: "ClassificationCache", *args: Any, **kwargs: Any) -> Answer:
+        try:
+            return method(self, *args, **kwargs)
+        except StoredValuesDamaged:
+            with self._shared.lock:
+                self._columns.drop_damaged()
+                self._values, self._orders = ValueTables(), (None, {})
+            return method(self, *args, **kwargs)
+    return answer
 
 
 class ClassificationCache:
@@ -95,6 +116,7 @@ class ClassificationCache:
             self._classes.clear()
 
     # -- every contact -------------------------------------------------------
+    @_rebuilt_if_damaged
     def classify_all(self, progress: Progress | None = None) -> ColumnClassifications:
         """Every contact's classification by id (no explanations), made when read.
         ``progress`` hears the start and the end, never while the lock is held (a front
@@ -112,12 +134,14 @@ class ClassificationCache:
         if progress is not None and not self._columns.ready:
             progress(0, len(self._shared.store))
 
+    @_rebuilt_if_damaged
     def counts(self) -> Counts:
         self._columns.ensure()
         with self._shared.lock:
             found = self._columns.classified(self._refresh_clock(), self._chances)
             return column_counts(found.table, found.result, found.rules)
 
+    @_rebuilt_if_damaged
     def preview_rules(self, rules: Rules, progress: Progress | None = None) -> Counts:
         """Counts under other rules, without switching."""
         self._report_start(progress)
@@ -131,6 +155,7 @@ class ClassificationCache:
             progress(counts["total"], counts["total"])
         return counts
 
+    @_rebuilt_if_damaged
     def select(self, query: str | None, sort: str, descending: bool, me: str | None
                ) -> list[int]:
         """The ids matching ``query`` in ``sort`` order (see ``Workspace.select``)."""
@@ -161,6 +186,7 @@ class ClassificationCache:
                 orders[sort] = ordered
         return ordered
 
+    @_rebuilt_if_damaged
     def stage_moves(self) -> StageMoves:
         """Every live contact's stage now and recorded moves, copied from the columns."""
         self._columns.ensure()
@@ -170,6 +196,7 @@ class ClassificationCache:
             return stage_moves(table.id_array(), table.live(), result.stage,
                                result.stage_ids, result.rotting, table.stages)
 
+    @_rebuilt_if_damaged
     def likelihoods(self) -> tuple[np.ndarray | None, Scored | None]:
         """Every live contact's likelihood by row (NaN: no model), and the scores."""
         self._columns.ensure()
@@ -177,6 +204,7 @@ class ClassificationCache:
             found = self._columns.classified(self._refresh_clock(), self._chances)
             return self._likely.per_row(found.table, found.now), self._likely.scored
 
+    @_rebuilt_if_damaged
     def likelihood_of(self, contact_id: int) -> float | None:
         """One contact's learned likelihood from the column (None: no model, or none)."""
         self._columns.ensure()
@@ -192,6 +220,7 @@ class ClassificationCache:
         """Every row's learned chance (the same array while it is valid), or None."""
         return self._likely.per_row(table, self._refresh_clock())
 
+    @_rebuilt_if_damaged
     def scored(self, model: Model) -> Scored:
         """Every live contact scored under ``model`` over the columns."""
         self._columns.ensure()
@@ -199,6 +228,7 @@ class ClassificationCache:
             found = self._columns.classified(self._refresh_clock(), self._chances)
             return scored_from_columns(model, found.table, found.now)
 
+    @_rebuilt_if_damaged
     def owner_counts(self) -> list[tuple[str, int]]:
         """Each owner with how many live contacts they own, most first, then by name."""
         self._columns.ensure()

@@ -58,6 +58,7 @@ class ColumnState:
     def __init__(self, shared: Shared, prefetch: ColumnPrefetch | None = None) -> None:
         self._shared = shared
         self._prefetch = prefetch  # the cache, being read since before the store opened
+        self._cache_refused = False  # its values were damaged: this session builds
         self._table: ContactColumns | None = None
         self._dirty: set[int] = set()
         self._classified: Classified | None = None
@@ -134,9 +135,17 @@ class ColumnState:
                 and found.likelihood is None:
             self._classified = self._patched(found, changed)
 
+    def drop_damaged(self) -> None:
+        """Forget columns read from a cache whose values turned out damaged: built from
+        the store on next use (and the cache written again at close)."""
+        log.info("column cache of %s has damaged values; rebuilding the columns",
+                 self._shared.store.path)
+        self._table, self._classified, self._kept_facts = None, None, None
+        self._saved_at, self._prefetch, self._cache_refused = None, None, True
+
     def _load(self) -> ContactColumns | None:
         store = self._shared.store
-        key = cache_key(store, _RULES_FREE, SCHEMA)
+        key = None if self._cache_refused else cache_key(store, _RULES_FREE, SCHEMA)
         early, self._prefetch = self._prefetch, None
         table = None
         if early is not None:  # taken (or waited for) before any build: it may fork
