@@ -177,11 +177,12 @@ class EncodedColumn:
         if value is None:
             return MISSING
         key = value if value.__class__ is str else value_key(value)
-        index = self.index()
+        index = self.index()  # (made from the values: they are a list from here on)
         found = index.get(key)
         if found is None:
-            found = index[key] = len(self.values)
-            self.values.append(value)
+            known = self.values
+            found = index[key] = len(known)
+            known.append(value)
         return found
 
     def set(self, row: int, value: Any) -> None:
