@@ -1,16 +1,20 @@
 """The column cache beside the database (issue #13): a later session that finds it
 written for exactly the store's state reads no document to answer lists and counts;
-a stale or damaged one is rebuilt from the store, and the answer is the store's."""
+a stale or damaged one is rebuilt from the store, and the answer is the store's. Read
+ahead (beside the store's opening) or after, the same."""
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timezone
 
 import numpy as np
 import pytest
 
+from funnel.engine.columns import sidecar
 from funnel.engine.columns.sidecar import sidecar_path
 from funnel.engine.demo.generate import generate_contacts
+from funnel.engine.workspace import column_build, column_prefetch, forked
 from funnel.engine.workspace.column_state import ColumnState
 from funnel.engine.workspace.facade import Workspace
 
@@ -40,8 +44,10 @@ def builds(monkeypatch):
     return counted
 
 
-def answers(path):
-    with Workspace.open(path, None, clock=lambda: NOW, user="ola") as workspace:
+def answers(path, early=False):
+    """Counts and a list; ``early``: the cache read beside the store's opening."""
+    with Workspace.open(path, None, clock=lambda: NOW, user="ola",
+                        early_columns=early) as workspace:
         return workspace.stats(), workspace.select("temp:hot", "name")
 
 
@@ -77,8 +83,9 @@ def test_an_edit_in_this_session_is_cached_at_close(db, builds):
     assert builds == []
 
 
+@pytest.mark.parametrize("early", [False, True], ids=["read after", "read ahead"])
 @pytest.mark.parametrize("damage", ["truncate", "flip", "empty", "garbage"])
-def test_a_damaged_cache_is_rebuilt_not_an_error(db, builds, damage):
+def test_a_damaged_cache_is_rebuilt_not_an_error(db, builds, damage, early):
     expected = answers(db)
     path = sidecar_path(db)
     data = path.read_bytes()
@@ -91,7 +98,7 @@ def test_a_damaged_cache_is_rebuilt_not_an_error(db, builds, damage):
         path.write_bytes(b"")
     else:
         path.write_bytes(b"not a cache at all\n" * 50)
-    assert answers(db) == expected
+    assert answers(db, early) == expected
     assert builds == [1]
 
 
@@ -125,8 +132,6 @@ def test_a_cache_whose_values_are_damaged_under_a_good_checksum_is_rebuilt(db, b
     # Values are parsed when first needed, after the cache was taken: a file written
     # by hand with its checksums made to match is found out then, and the columns are
     # built from the store, the question answered as if there had been no cache.
-    from funnel.engine.columns import sidecar
-
     with Workspace.open(db, None, clock=lambda: NOW, user="ola") as workspace:
         target = workspace.select("", "attention")[3]
         address = workspace.get(target)["email"]
@@ -143,3 +148,90 @@ def test_a_cache_whose_values_are_damaged_under_a_good_checksum_is_rebuilt(db, b
     with Workspace.open(db, None, clock=lambda: NOW, user="ola") as workspace:
         assert workspace.select(address, "name") == expected
     assert builds == [1]  # the cache written again at close is whole
+
+# -- read ahead: beside the store's opening (``early_columns``) -------------------------
+# Taken only when written for the position the store opened at; anything else (stale,
+# damaged, a reader that fails) is a miss, and the answers are the store's.
+
+@pytest.fixture
+def reads(monkeypatch):
+    """Which way the cache was read: "ahead" (beside the opening) or "after"."""
+    seen: list[str] = []
+    ahead, after = column_prefetch.read_any_columns, ColumnState._load.__globals__[
+        "read_columns"]
+
+    def read_ahead(database):
+        seen.append("ahead")
+        return ahead(database)
+
+    def read_after(database, key, **options):
+        seen.append("after")
+        return after(database, key, **options)
+    monkeypatch.setattr(column_prefetch, "read_any_columns", read_ahead)
+    monkeypatch.setattr("funnel.engine.workspace.column_state.read_columns", read_after)
+    return seen
+
+
+def test_a_current_cache_read_ahead_is_used_once_and_answers_the_same(db, reads, builds):
+    expected = answers(db, early=False)
+    assert reads == ["after"]
+    reads.clear()
+    assert answers(db, early=True) == expected
+    assert reads == ["ahead"] and builds == []  # not read a second time, nor built
+
+
+def test_a_cache_read_ahead_but_left_behind_by_another_commit_is_not_used(db, reads,
+                                                                          builds):
+    with Workspace.open(db, None, clock=lambda: NOW, user="eve") as other:
+        target = other.select("unowned")[0]
+        other._cache.save = lambda: False  # this writer leaves the cache behind
+        other.edit(target, {"owner": "eve"})
+    reads.clear()
+    stats, _ = answers(db, early=True)
+    # Read ahead, found stale for the store's position; read again (it may have been
+    # written meanwhile), stale again; built from the documents.
+    assert reads == ["ahead", "after"] and len(builds) == 1
+    with Workspace.open(db, None, clock=lambda: NOW, user="ola",
+                        early_columns=True) as workspace:
+        assert workspace.select("owner:eve") == [target]
+        assert workspace.stats() == stats
+
+
+def test_a_reader_that_fails_is_a_miss_not_a_failed_opening(db, monkeypatch, builds):
+    expected = answers(db, early=False)
+
+    def fails(database):
+        raise MemoryError("no room")
+    monkeypatch.setattr(column_prefetch, "read_any_columns", fails)
+    assert answers(db, early=True) == expected
+    assert builds == []  # the ordinary read found the cache
+
+
+def test_without_a_cache_the_build_still_forks_after_the_reader_is_done(
+        db, monkeypatch, builds):
+    if not forked.can_fork():
+        pytest.skip("needs fork and two cores")
+    expected = answers(db, early=False)
+    sidecar_path(db).unlink()
+    monkeypatch.setattr(column_build, "MIN_ITEMS", 100)
+    children = []
+    real_fork = os.fork
+
+    def counted_fork():
+        children.append(1)
+        return real_fork()
+    monkeypatch.setattr(os, "fork", counted_fork)
+    assert answers(db, early=True) == expected
+    assert children == [1]  # the reader thread was joined: the process could fork
+
+
+def test_the_key_read_ahead_is_checked_against_the_store_position(db):
+    found = sidecar.read_any_columns(db)
+    assert found.arrays is not None and found.written is not None
+    with Workspace.open(db, None, clock=lambda: NOW, user="ola") as workspace:
+        key = sidecar.cache_key(workspace._store, "-", found.written["schema"])
+    assert key is not None
+    assert found.serves(key) is found
+    other = sidecar.CacheKey(key.seq + 1, key.chain, key.rules, key.schema)
+    missed = found.serves(other)
+    assert missed.arrays is None and "seq" in missed.reason
