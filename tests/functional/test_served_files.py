@@ -17,7 +17,8 @@ from textual.widgets import Input
 from pilot_support import idle, settle, wait_until
 
 from funnel.tui.app.app import FunnelApp, Settings
-from funnel.tui.dialogs.transfer import FILES_OFF, ExportScreen, ImportScreen
+from funnel.tui.dialogs.export_screen import ExportScreen
+from funnel.tui.dialogs.transfer import FILES_OFF, ImportScreen
 
 GOOD = """Name;E-mail;Company;Budget
 Ana Nowak;ana@nowak.example;Nowak Sp. z o.o.;Yes

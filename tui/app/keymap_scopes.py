@@ -18,7 +18,7 @@ from funnel.engine.yaml_lines import load_yaml
 from funnel.tui.app.app import FunnelApp
 from funnel.tui.app.help_screen import HelpScreen
 from funnel.tui.app.keymap import check_keymap, class_bindings
-from funnel.tui.dialogs import columns, conflict, log_work, prompts, transfer, views
+from funnel.tui.dialogs import columns, conflict, export_screen, log_work, prompts, transfer, views
 from funnel.tui.panes.contacts.card import ContactScreen
 from funnel.tui.panes.contacts.pane import ContactsPane
 from funnel.tui.panes.funnel.pane import FunnelPane
@@ -37,7 +37,7 @@ def binding_scopes() -> dict[str, list[Binding]]:
         "the help": class_bindings(HelpScreen),
         "a dialog": class_bindings(prompts.TextDialog),
         "the import dialog": class_bindings(transfer.ImportScreen),
-        "the export dialog": class_bindings(transfer.ExportScreen),
+        "the export dialog": class_bindings(export_screen.ExportScreen),
         "the conflict dialog": class_bindings(conflict.ConflictDialog),
         "the view picker": class_bindings(views.ViewsDialog),
         "the columns dialog": class_bindings(columns.ColumnsDialog),

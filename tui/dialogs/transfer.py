@@ -1,7 +1,10 @@
 """Import a file (pick, preview the mapping and the first rows, see problems,
-confirm) and export the current view, from the TUI. The engine does the work
-(``engine.importer``, ``engine.exporter``) in workers, with progress shown; each
-screen dismisses with what it did (None: cancelled).
+confirm) from the TUI, and what the export dialog (``export_screen``) shares with it.
+The engine does the work (``engine.importer``) in workers, with progress shown; the
+screen dismisses with what it did (None: cancelled). Escape while a preview runs stops
+it; an import being written cannot be stopped half way, so Escape then only says so.
+Workers touch the screen only through calls on the UI thread, and not once it is
+closed.
 
 In a served session (``Settings.files_folder``) both dialogs take a plain file name
 inside the session's folder (``engine.transfer.destinations.resolve_in_folder``);
@@ -10,12 +13,12 @@ Replacing an existing file takes a second Enter; a database or a dotfile never."
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
 from pathlib import Path
 from typing import Iterable
 
 from textual import on, work
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
@@ -26,9 +29,7 @@ from textual.dom import DOMNode
 
 from funnel.engine.errors import FunnelError
 from funnel.engine.rules.loading import presets_dir
-from funnel.engine.transfer.destinations import (ExportTargetExists, check_export_target,
-                                                 resolve_in_folder)
-from funnel.engine.transfer.exporter import export_contacts
+from funnel.engine.transfer.destinations import resolve_in_folder
 from funnel.engine.transfer.importer import ImportPlan, ImportResult, plan_import
 from funnel.engine.transfer.mapping_file import mapping_presets
 from funnel.tui.app.services import services
@@ -40,10 +41,17 @@ PHASES = {"read": "reading", "check": "checking", "match": "matching", "write": 
           "export": "writing"}
 
 
-@dataclass(frozen=True)
-class Exported:
-    path: Path
-    count: int
+class Stopped(Exception):
+    """Raised from a progress report once the dialog was closed: the work stops there
+    (an export's temporary file is discarded)."""
+
+
+def is_open(screen: ModalScreen, app: App | None = None) -> bool:
+    """The screen is still shown (a closed one may have no app to ask)."""
+    try:
+        return screen in (app or screen.app).screen_stack
+    except RuntimeError:  # Textual's "no active app"
+        return False
 
 
 def files_are_off(node: DOMNode) -> bool:
@@ -54,13 +62,13 @@ def files_are_off(node: DOMNode) -> bool:
     return True
 
 
-def _folder(node: DOMNode) -> Path | None:
+def session_folder(node: DOMNode) -> Path | None:
     """The served session's folder, or None when files may be named anywhere."""
     folder = services(node).settings.files_folder
     return Path(folder) if folder else None
 
 
-def _source_path(folder: Path | None, typed: str) -> Path:
+def typed_path(folder: Path | None, typed: str) -> Path:
     """The file a person typed: a name in the session's folder, or any path locally."""
     return resolve_in_folder(folder, typed) if folder else Path(typed).expanduser()
 
@@ -114,9 +122,11 @@ class ImportScreen(ModalScreen[ImportResult]):
         super().__init__()
         self._start = start or Path.cwd()
         self._plan: ImportPlan | None = None
+        self._stopping = threading.Event()  # Escape: a preview under way stops
+        self._writing = False  # an import is being written: it cannot be stopped
 
     def compose(self) -> ComposeResult:
-        folder = _folder(self)
+        folder = session_folder(self)
         with Vertical():
             yield Label("Import contacts from a CSV or JSON file", classes="title")
             if folder is not None:
@@ -145,7 +155,7 @@ class ImportScreen(ModalScreen[ImportResult]):
 
     @on(DirectoryTree.FileSelected)
     def _picked(self, event: DirectoryTree.FileSelected) -> None:
-        shown = event.path.name if _folder(self) is not None else str(event.path)
+        shown = event.path.name if session_folder(self) is not None else str(event.path)
         self.query_one("#import-file", Input).value = shown
         self.action_preview()
 
@@ -154,6 +164,11 @@ class ImportScreen(ModalScreen[ImportResult]):
         self.action_preview()
 
     def action_cancel(self) -> None:
+        if self._writing:
+            self.app.notify("An import cannot be stopped half way: it is being written, "
+                            "and this closes when it is done", severity="warning")
+            return
+        self._stopping.set()
         self.dismiss(None)
 
     def action_preview(self) -> None:
@@ -163,9 +178,9 @@ class ImportScreen(ModalScreen[ImportResult]):
             return
         mapping = self.query_one("#import-map", Input).value.strip() or None
         self._plan = None
-        folder = _folder(self)
+        folder = session_folder(self)
         try:
-            source = _source_path(folder, path)
+            source = typed_path(folder, path)
             mapping = _mapping_spec(folder, mapping) if mapping else None
         except FunnelError as error:
             self._report(Content.styled(literal(error), "$error"))
@@ -173,6 +188,8 @@ class ImportScreen(ModalScreen[ImportResult]):
         self._plan_in_worker(source, mapping)
 
     def _progress(self, phase: str, done: int, total: int) -> None:
+        if not is_open(self):
+            return
         bar = self.query_one("#import-progress", ProgressBar)
         bar.display = True
         bar.update(total=max(total, 1), progress=done)
@@ -181,17 +198,25 @@ class ImportScreen(ModalScreen[ImportResult]):
 
     @work(thread=True, exclusive=True, group="import")
     def _plan_in_worker(self, path: Path, mapping: str | None) -> None:
+        app = self.app  # (taken now: a closed screen has no app to look up)
+
         def progress(phase: str, done: int, total: int) -> None:
-            self.app.call_from_thread(self._progress, phase, done, total)
+            if self._stopping.is_set():
+                raise Stopped
+            app.call_from_thread(self._progress, phase, done, total)
         try:
             plan = plan_import(path, mapping, services(self).workspace,
                                progress=progress, by=f"import:{path.name}")
-        except FunnelError as error:
-            self.app.call_from_thread(self._report, Content.styled(literal(error), "$error"))
+        except Stopped:
             return
-        self.app.call_from_thread(self._planned, plan)
+        except FunnelError as error:
+            app.call_from_thread(self._report, Content.styled(literal(error), "$error"))
+            return
+        app.call_from_thread(self._planned, plan)
 
     def _planned(self, plan: ImportPlan) -> None:
+        if not is_open(self):
+            return
         self._plan = plan
         self.query_one("#import-progress").display = False
         counts = plan.counts()
@@ -224,7 +249,8 @@ class ImportScreen(ModalScreen[ImportResult]):
         self._report(Content("\n").join(lines))
 
     def _report(self, content: Content) -> None:
-        self.query_one("#import-report", Static).update(content)
+        if is_open(self):
+            self.query_one("#import-report", Static).update(content)
 
     def action_confirm(self) -> None:
         self._apply(skip_bad=False)
@@ -241,6 +267,7 @@ class ImportScreen(ModalScreen[ImportResult]):
             self._report(Content.styled("The file has bad rows: fix it, or ctrl+b to import "
                                         "the good rows only", "bold $error"))
             return
+        self._writing = True
         self._apply_in_worker(self._plan, skip_bad)
 
     @work(thread=True, exclusive=True, group="import")
@@ -251,105 +278,12 @@ class ImportScreen(ModalScreen[ImportResult]):
             result = services(self).workspace.apply_import(plan, skip_bad=skip_bad,
                                                            progress=progress)
         except FunnelError as error:
+            self.app.call_from_thread(self._written, None)
             self.app.call_from_thread(self._report, Content.styled(literal(error), "$error"))
             return
-        self.app.call_from_thread(self._finish, result)
+        self.app.call_from_thread(self._written, result)
 
-    def _finish(self, result: ImportResult) -> None:
-        self.dismiss(result)  # not awaited: the worker's thread must not wait on the pop
-
-
-class ExportScreen(ModalScreen[Exported]):
-    """Write the contacts of the current view to a CSV or JSON file."""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="export.cancel")]
-    DEFAULT_CSS = """
-    ExportScreen { align: center middle; }
-    ExportScreen > Vertical { width: 72; max-width: 100%; height: auto;
-        border: round $accent; background: $surface; padding: 0 1; }
-    ExportScreen .title { text-style: bold; margin-bottom: 1; }
-    ExportScreen .hint { color: $text-muted; }
-    ExportScreen #export-error { color: $error; }
-    """
-
-    def __init__(self, ids: list[int], description: str, default_path: Path) -> None:
-        super().__init__()
-        self._ids = ids
-        self._description = description
-        self._default = default_path
-        self._confirmed: Path | None = None  # the existing file a second Enter replaces
-
-    def compose(self) -> ComposeResult:
-        folder = _folder(self)
-        with Vertical():
-            yield Label(Content(f"Export {len(self._ids):,} contacts ({self._description})"),
-                        classes="title")
-            if folder is None:
-                yield Label("File (.csv, or .json for JSON documents)")
-            else:
-                yield Label(Content(f"File name in {literal(folder)} (.csv, or .json for "
-                                    "JSON documents)"))
-            default = self._default.name if folder is not None else str(self._default)
-            yield Input(value=default, id="export-path")
-            yield ProgressBar(total=max(len(self._ids), 1), show_eta=False, id="export-progress")
-            yield Static("", id="export-error")
-            yield Static("CSV cells that would run as spreadsheet formulas get a leading ' . "
-                         "Enter exports · Esc cancels", classes="hint")
-
-    def on_mount(self) -> None:
-        self.query_one("#export-progress").display = False
-        self.set_focus(self.query_one("#export-path", Input))
-
-    def action_cancel(self) -> None:
-        if self._confirmed is not None:  # "Esc to change the name": back to the field
-            self._say("")
-            return
-        self.dismiss(None)
-
-    def _say(self, text: str) -> None:
-        self._confirmed = None
-        self.query_one("#export-error", Static).update(Content(text))
-
-    @on(Input.Changed, "#export-path")
-    def _edited(self, event: Input.Changed) -> None:
-        if self._confirmed is not None:
-            self._say("")
-
-    @on(Input.Submitted, "#export-path")
-    def _submitted(self, event: Input.Submitted) -> None:
-        typed = event.value.strip()
-        confirmed, self._confirmed = self._confirmed, None
-        try:
-            path = _source_path(_folder(self), typed)
-            force = confirmed == path
-            check_export_target(path, force=force)
-        except ExportTargetExists:
-            self._say("")
-            self._confirmed = path
-            self.query_one("#export-error", Static).update(Content(
-                f"{literal(typed)} exists: press Enter again to replace it, Esc to change "
-                "the name"))
-            return
-        except FunnelError as error:
-            self._say(literal(error))
-            return
-        self._say("")
-        file_format = "json" if path.suffix.lower() == ".json" else "csv"
-        self.query_one("#export-progress").display = True
-        self._export(path, file_format, force)
-
-    @work(thread=True, exclusive=True, group="export")
-    def _export(self, path: Path, file_format: str, force: bool) -> None:
-        def progress(phase: str, done: int, total: int) -> None:
-            self.app.call_from_thread(self.query_one("#export-progress", ProgressBar).update,
-                                      progress=done)
-        try:
-            count = export_contacts(services(self).workspace, path, file_format=file_format,
-                                    ids=self._ids, progress=progress, force=force)
-        except FunnelError as error:
-            self.app.call_from_thread(self._say, literal(error))
-            return
-        self.app.call_from_thread(self._finish, Exported(path, count))
-
-    def _finish(self, exported: Exported) -> None:
-        self.dismiss(exported)  # not awaited: the worker's thread must not wait on the pop
+    def _written(self, result: ImportResult | None) -> None:
+        self._writing = False
+        if result is not None:
+            self.dismiss(result)  # not awaited: the worker's thread must not wait on it

@@ -29,7 +29,7 @@ from funnel.tui.widgets.text import literal
 
 if TYPE_CHECKING:  # the import and export code loads when first used
     from funnel.engine.transfer.importer import ImportResult
-    from funnel.tui.dialogs.transfer import Exported
+    from funnel.tui.dialogs.export_screen import Exported
 
 # Quiet typing awaited before a list of over DELAY_FROM contacts is filtered again (a
 # filter costs ~10 ms at 100,000, ~130 ms at 1,000,000: below, waiting costs more).
@@ -363,7 +363,8 @@ class ContactsPane(DeskActions, TriageActions, MarkingActions, ViewActions, Vert
         self.app.push_screen(ImportScreen(), imported)
 
     def action_export_view(self) -> None:
-        from funnel.tui.dialogs.transfer import ExportScreen, files_are_off
+        from funnel.tui.dialogs.export_screen import ExportScreen
+        from funnel.tui.dialogs.transfer import files_are_off
 
         if files_are_off(self):
             return
