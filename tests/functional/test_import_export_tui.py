@@ -38,6 +38,15 @@ async def _wait_for_report(pilot, app, text: str) -> str:
     return _report(app)
 
 
+async def _preview(pilot, app, source) -> None:
+    """Open the import dialog on ``source`` and ask for its preview (Enter)."""
+    await settle(pilot, app)
+    await pilot.press("i")
+    assert isinstance(app.screen, ImportScreen)
+    await _fill(pilot, app, "#import-file", str(source))
+    await pilot.press("enter")
+
+
 async def _fill(pilot, app, selector: str, value: str) -> None:
     """Put ``value`` in the focused field ``selector`` of the dialog."""
     field = app.screen.query_one(selector, Input)
@@ -51,11 +60,7 @@ async def test_import_previews_then_writes(app, workspace, tmp_path):
     source.write_text(GOOD, encoding="utf-8")
     count = len(workspace)
     async with app.run_test(size=(100, 32)) as pilot:
-        await settle(pilot, app)
-        await pilot.press("i")
-        assert isinstance(app.screen, ImportScreen)
-        await _fill(pilot, app, "#import-file", str(source))
-        await pilot.press("enter")
+        await _preview(pilot, app, source)
         report = await _wait_for_report(pilot, app, "would create 2")
         assert "E-mail" in report and "email" in report
         assert len(workspace) == count  # a preview writes nothing
@@ -72,10 +77,7 @@ async def test_import_with_a_bad_row_is_refused_whole(app, workspace, tmp_path):
     source.write_text(BAD, encoding="utf-8")
     count = len(workspace)
     async with app.run_test(size=(100, 32)) as pilot:
-        await settle(pilot, app)
-        await pilot.press("i")
-        await _fill(pilot, app, "#import-file", str(source))
-        await pilot.press("enter")
+        await _preview(pilot, app, source)
         report = await _wait_for_report(pilot, app, "Problems")
         assert "row 3" in report and "E-mail" in report
         await pilot.press("ctrl+s")
@@ -118,10 +120,7 @@ async def test_a_field_changed_while_importing_is_kept_and_shown(app, workspace,
     source = tmp_path / "update.csv"
     source.write_text(f"E-mail;Company;Budget\n{email};From The File Ltd;Yes\n", encoding="utf-8")
     async with app.run_test(size=(100, 32)) as pilot:
-        await settle(pilot, app)
-        await pilot.press("i")
-        await _fill(pilot, app, "#import-file", str(source))
-        await pilot.press("enter")
+        await _preview(pilot, app, source)
         await _wait_for_report(pilot, app, "update 1")
         with Workspace.open(db_path, None, clock=fixed_clock, user="bob") as bob:
             bob.edit(target, {"company": "Bob's Company"})
@@ -179,16 +178,13 @@ async def test_escape_while_exporting_stops_it_and_writes_nothing(app, workspace
 async def test_escape_while_previewing_an_import_closes_it_quietly(app, workspace,
                                                                     tmp_path, monkeypatch):
     source = tmp_path / "fair.csv"
-    source.write_text(GOOD * 1 + "".join(
+    source.write_text(GOOD + "".join(
         f"Person {n};p{n}@x.example;X;Yes\n" for n in range(1200)), encoding="utf-8")
     reached, go_on = threading.Event(), threading.Event()
     monkeypatch.setattr(transfer, "plan_import", _held(transfer.plan_import, reached, go_on))
     count = len(workspace)
     async with app.run_test(size=(100, 32)) as pilot:
-        await settle(pilot, app)
-        await pilot.press("i")
-        await _fill(pilot, app, "#import-file", str(source))
-        await pilot.press("enter")
+        await _preview(pilot, app, source)
         await wait_until(pilot, reached.is_set, "the preview to be under way")
         await pilot.press("escape")
         assert not isinstance(app.screen, ImportScreen)
@@ -206,10 +202,7 @@ async def test_escape_while_an_import_is_written_waits_for_it(app, workspace, tm
     said = []
     count = len(workspace)
     async with app.run_test(size=(100, 32)) as pilot:
-        await settle(pilot, app)
-        await pilot.press("i")
-        await _fill(pilot, app, "#import-file", str(source))
-        await pilot.press("enter")
+        await _preview(pilot, app, source)
         await _wait_for_report(pilot, app, "would create 2")
         real = workspace.apply_import
         monkeypatch.setattr(workspace, "apply_import", _held(real, reached, go_on))
